@@ -1,0 +1,247 @@
+"""The `justicelab` command: a thin layer over the stage packages."""
+from __future__ import annotations
+
+import json
+import sys
+import time
+from contextlib import contextmanager
+from datetime import date
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from . import __version__
+from .errors import DataError, JusticeLabError
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+                  help="justicelab: proven reoffending measures and impact analysis (a Justice Data Lab).")
+console = Console()
+if not console.is_terminal:  # piped or logged: wide enough for the bulletin table
+    console = Console(width=140)
+err = Console(stderr=True)
+
+DB_OPTION = typer.Option(..., "--db", help="Path of the DuckDB reoffending database.")
+
+
+@contextmanager
+def _steps(total: int, title: str):
+    """A progress bar over named steps; yields a function that advances it."""
+    with Progress(SpinnerColumn(), TextColumn("[bold]{task.description}"), BarColumn(), TimeElapsedColumn(),
+                  console=err, transient=False, disable=not err.is_terminal) as progress:
+        task = progress.add_task(title, total=total)
+
+        def advance(step: str) -> None:
+            progress.update(task, advance=1, description=f"{title}: {step}")
+        yield advance
+        progress.update(task, completed=total, description=f"{title}: done")
+
+
+@app.command()
+def synth(people: int = typer.Option(100_000, "--people", min=1_000, help="Number of people to generate."),
+          seed: int = typer.Option(1, "--seed", help="Random seed: the same seed gives the same database."),
+          db: Path = DB_OPTION,
+          replace: bool = typer.Option(True, "--replace/--no-replace", help="Overwrite an existing database.")):
+    """Generate a synthetic national reoffending database with planted programme effects."""
+    from .data.db import write_database
+    from .data.synth.generator import SynthConfig, generate
+
+    start = time.perf_counter()
+    with _steps(7, "synthetic database") as advance:
+        tables = generate(SynthConfig(people=people, seed=seed), progress=advance)
+        advance("writing")
+        write_database(db, tables, replace=replace)
+    console.print(f"Wrote {db}: {people:,} people, {len(tables['disposal']):,} disposals, "
+                  f"{len(tables['offence']):,} proven offences in {time.perf_counter() - start:.1f} s")
+
+
+@app.command("synth-submission")
+def synth_submission(programme: str = typer.Option(..., "--programme", help="link-worker, prison-mentoring, "
+                                                   "through-the-gate or peer-mentoring."),
+                     db: Path = DB_OPTION,
+                     out: Path = typer.Option(..., "--out", help="CSV file to write."),
+                     seed: int = typer.Option(1, "--seed")):
+    """Write the participant list an organisation would send (with the true identities alongside)."""
+    from .data.db import require_database
+    from .data.synth.submission import write_submission
+
+    paths = write_submission(require_database(db), programme, out, seed)
+    for kind, path in paths.items():
+        console.print(f"{kind}: {path}")
+
+
+@app.command()
+def load(folder: Path = typer.Argument(..., help="Folder with one NAME.parquet or NAME.csv per table."),
+         db: Path = DB_OPTION,
+         replace: bool = typer.Option(False, "--replace", help="Overwrite an existing database.")):
+    """Load real data into a database, after checking every file against the schema."""
+    from .data.load import load_folder
+
+    counts = load_folder(folder, db, replace=replace)
+    for name, n in counts.items():
+        console.print(f"{name}: {n:,} rows")
+    console.print(f"Loaded {db}")
+
+
+@app.command()
+def export(db: Path = DB_OPTION, out: Path = typer.Option(..., "--out", help="Folder to write."),
+           fmt: str = typer.Option("parquet", "--format", help="parquet or csv.")):
+    """Write every table to Parquet or CSV (for Spark, or to edit and load again)."""
+    from .data.db import require_database
+    from .data.load import export_folder
+
+    if fmt not in ("parquet", "csv"):
+        raise JusticeLabError("--format must be parquet or csv")
+    for path in export_folder(require_database(db), out, fmt):
+        console.print(str(path))
+
+
+@app.command()
+def schema(out: Optional[Path] = typer.Option(None, "--out", help="Write the data dictionary here.")):
+    """Print (or write) the data dictionary of the reoffending database."""
+    from .data.schema import data_dictionary_markdown
+
+    text = data_dictionary_markdown()
+    if out:
+        out.write_text(text, encoding="utf-8")
+        console.print(f"Wrote {out}")
+    else:
+        console.print(text, markup=False)
+
+
+def _parse_date(value: Optional[str], name: str) -> Optional[date]:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise JusticeLabError(f"{name} {value!r} is not a date (YYYY-MM-DD)") from None
+
+
+@app.command()
+def stats(db: Path = DB_OPTION,
+          by: Optional[str] = typer.Option(None, "--by", help="region, sentence, quarter or sex."),
+          period_from: Optional[str] = typer.Option(None, "--from", help="First index date (YYYY-MM-DD)."),
+          period_to: Optional[str] = typer.Option(None, "--to", help="Last index date (YYYY-MM-DD)."),
+          as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
+          engine_name: str = typer.Option("duckdb", "--engine", help="duckdb or spark (reads DB as a Parquet folder).")):
+    """Proven reoffending statistics for an adult cohort, in the form of the official bulletin."""
+    from .measures.bulletin import national_statistics
+
+    start, end = _parse_date(period_from, "--from"), _parse_date(period_to, "--to")
+    with _open_engine(db, engine_name) as engine:
+        table, start, end = national_statistics(engine, start, end, by)
+    if as_json:
+        print(json.dumps({"period": [start.isoformat(), end.isoformat()], "breakdown": by or "none",
+                          "rows": table.to_dict(orient="records")}, indent=2, default=str))
+        return
+    _print_bulletin(table, start, end, by)
+
+
+def _print_bulletin(table, start: date, end: date, by: Optional[str]) -> None:
+    t = Table(title=f"Proven reoffending: adult offenders with an index date {start:%d %b %Y} to {end:%d %b %Y}")
+    heads = ["", "Offenders", "Reoffenders", "% reoffending", "Reoffences", "Per reoffender", "Per offender"]
+    for h in heads:
+        t.add_column(h, justify="left" if not h else "right")
+    for row in table.itertuples(index=False):
+        t.add_row(str(row.group), f"{row.offenders:,}", f"{row.reoffenders:,}", f"{row.proportion_reoffending_pct:.1f}",
+                  f"{row.reoffences:,}", f"{row.reoffences_per_reoffender:.2f}", f"{row.reoffences_per_offender:.2f}")
+    console.print(t)
+
+
+@contextmanager
+def _open_engine(db: Path, engine_name: str):
+    from .data.db import require_database
+    from .engine import DuckDBEngine, spark_engine
+
+    require_database(db)
+    if engine_name == "duckdb":
+        if db.is_dir():
+            raise JusticeLabError(f"{db} is a folder: use --engine spark, or 'justicelab load' it into DuckDB")
+        engine = DuckDBEngine(db, read_only=True)
+    elif engine_name == "spark":
+        if not db.is_dir():
+            raise JusticeLabError(f"with --engine spark, --db is a folder of Parquet files ('justicelab export')")
+        engine = spark_engine()
+        for path in sorted(db.glob("*.parquet")):
+            engine.register_parquet(path.stem, str(path))
+    else:
+        raise JusticeLabError("--engine must be duckdb or spark")
+    try:
+        yield engine
+    finally:
+        engine.close()
+
+
+@app.command()
+def demo(out: Path = typer.Option(Path("justicelab-demo"), "--out", help="Folder for the demo's outputs."),
+         people: int = typer.Option(200_000, "--people", min=1_000, help="Size of the synthetic database."),
+         seed: int = typer.Option(1, "--seed")):
+    """The main job, end to end on synthetic data (grows as the analysis and report stages land)."""
+    from .data.db import write_database
+    from .data.synth.generator import SynthConfig, generate
+    from .data.synth.submission import write_submission
+    from .engine import DuckDBEngine
+    from .measures.bulletin import national_statistics
+
+    out.mkdir(parents=True, exist_ok=True)
+    db = out / "reoffending.duckdb"
+    timings = {}
+    t0 = time.perf_counter()
+    with _steps(7, "synthetic database") as advance:
+        tables = generate(SynthConfig(people=people, seed=seed), progress=advance)
+        advance("writing")
+        write_database(db, tables)
+    timings["synthetic database"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    paths = write_submission(db, "link-worker", out / "submission.csv", seed)
+    timings["submission"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    with DuckDBEngine(db, read_only=True) as engine:
+        table, start, end = national_statistics(engine)
+        by_sentence, _, _ = national_statistics(engine, start, end, "sentence")
+    timings["national statistics"] = time.perf_counter() - t0
+    _print_bulletin(table, start, end, None)
+    _print_bulletin(by_sentence, start, end, "sentence")
+    console.print(f"Database: {db}\nSubmission for the link-worker programme: {paths['submission']}")
+    console.print("Stage times: " + ", ".join(f"{k} {v:.1f} s" for k, v in timings.items()))
+    console.print("[yellow]Linkage, matching and the report are not built yet (issues 3, 4 and 7).[/yellow]")
+
+
+@app.command()
+def version():
+    """Print the version."""
+    console.print(__version__)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point: user errors become one line on stderr and exit code 2; nothing prints a traceback."""
+    try:
+        app(args=argv, standalone_mode=False)
+        return 0
+    except DataError as exc:
+        err.print(f"[red]error:[/red] {exc}", markup=True, highlight=False)
+        for problem in exc.problems[:50]:
+            err.print(f"  {problem}", markup=False, highlight=False)
+        return 2
+    except JusticeLabError as exc:
+        err.print(f"error: {exc}", markup=False, highlight=False)
+        return 2
+    except (typer.Exit, SystemExit) as exc:
+        return int(getattr(exc, "exit_code", getattr(exc, "code", 0)) or 0)
+    except typer.Abort:
+        err.print("aborted")
+        return 1
+    except Exception as exc:  # click usage errors and anything unexpected: one line, no traceback
+        if hasattr(exc, "show") and hasattr(exc, "exit_code"):  # click/typer usage errors
+            exc.show()
+            return int(exc.exit_code)
+        err.print(f"error: unexpected {type(exc).__name__}: {exc} (please report this)", markup=False)
+        return 1
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

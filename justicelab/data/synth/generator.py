@@ -1,0 +1,117 @@
+"""`justicelab synth`: a synthetic national reoffending database with planted programme effects."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+import pandas as pd
+
+from .careers import Careers, Start, simulate
+from .population import alias_table, day, make_people, person_table
+from .programmes import PROGRAMMES, run_programme, select_participants
+from .records import assessments, build_tables, prison_codes
+from .spells import benefit_spells, employment_spells
+
+Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class SynthConfig:
+    people: int = 100_000
+    seed: int = 1
+    history_start: str = "1995-01-01"  # first offences of the simulated careers begin here
+    snapshot: str = "2021-12-31"  # the date the extract was taken
+
+
+def generate(config: SynthConfig, progress: Progress = lambda step: None) -> dict[str, pd.DataFrame]:
+    """All tables of the database, as pandas frames in a fixed row order."""
+    streams = [np.random.default_rng(s) for s in np.random.SeedSequence(config.seed).spawn(8)]
+    first, snapshot = day(config.history_start), day(config.snapshot)
+    n = config.people
+
+    progress("people")
+    people = make_people(n, streams[0], first, snapshot - 365)
+    person = person_table(people, streams[1])
+
+    progress("criminal careers")
+    start = Start(person=np.arange(n), clock=people["first_offence"], fresh=np.ones(n, bool),
+                  prior_occasions=np.zeros(n), prior_offences=np.zeros(n), prior_custody=np.zeros(n),
+                  after_custody=np.zeros(n, bool), last_order=np.full(n, -np.inf), last_months=np.zeros(n))
+    careers = simulate(start, people, streams[2], snapshot)
+    assess = assessments(careers.occ, people, streams[3])
+
+    progress("programmes")
+    careers, assess, participants, effects = _plant_programmes(careers, assess, people, person, config, streams[4])
+
+    progress("records")
+    tables = {"person": person, "alias": alias_table(person, streams[5])}
+    built = build_tables(careers, assess, people, person)
+    occ_to_disposal = built.pop("occ_to_disposal")
+    tables.update(built)
+    progress("benefits and employment")
+    tables["benefit_spell"] = benefit_spells(people, streams[6], day("2000-01-01"), snapshot)
+    tables["employment_spell"] = employment_spells(people, streams[7], day("2000-01-01"), snapshot)
+
+    participants["disposal_id"] = occ_to_disposal[participants["disposal_id"].to_numpy()]
+    tables["truth_programme"] = pd.DataFrame([{
+        "programme": p.name, "title": p.title, "organisation": p.organisation, "description": p.description,
+        "hazard_ratio": p.hazard_ratio, "offences_ratio": p.offences_ratio} for p in PROGRAMMES])
+    tables["truth_participant"] = participants.sort_values(["programme", "person_id"]).reset_index(drop=True)
+    tables["truth_effect"] = effects
+    return tables
+
+
+def _plant_programmes(careers: Careers, assess: dict, people: dict, person: pd.DataFrame, config: SynthConfig,
+                      rng: np.random.Generator):
+    occ, off = careers.occ, careers.off
+    snapshot = day(config.snapshot)
+    prison = prison_codes(person["region"].array.codes[occ["person"]], occ["prison_u"])
+    offences_per_occ = np.bincount(occ_pos(occ, off["occ_id"]), minlength=len(occ["occ_id"]))
+    taken = np.zeros(config.people, bool)
+    chosen = []
+    for prog in PROGRAMMES:
+        at = select_participants(prog, occ, assess, people, person, prison, taken, rng, config.people)
+        taken[occ["person"][at]] = True
+        chosen.append(at)
+
+    drop_occ = np.zeros(len(occ["occ_id"]), bool)
+    next_id = int(occ["occ_id"].max()) + 1
+    new_occ, new_off, new_assess, part_frames, effect_frames = [], [], [], [], []
+    for i, (prog, at) in enumerate(zip(PROGRAMMES, chosen)):
+        if len(at) == 0:
+            continue
+        treated, participants, effects = run_programme(
+            prog, occ, at, offences_per_occ, people, (config.seed, 1000 + i), snapshot, rng)
+        participants["disposal_id"] = occ["occ_id"][at]
+        # the participants' recorded history after the index occasion is the treated simulation
+        later = np.isin(occ["person"], occ["person"][at])
+        index_occ = np.full(config.people, np.iinfo(np.int64).max)
+        index_occ[occ["person"][at]] = occ["occ_id"][at]
+        drop_occ |= later & (occ["occ_id"] > index_occ[occ["person"]])
+        if treated.occ:
+            remap = np.full(treated.occ["occ_id"].max() + 1, -1, np.int64)
+            remap[treated.occ["occ_id"]] = next_id + np.arange(len(treated.occ["occ_id"]))
+            next_id += len(treated.occ["occ_id"])
+            treated.occ["occ_id"] = remap[treated.occ["occ_id"]]
+            treated.off["occ_id"] = remap[treated.off["occ_id"]]
+            new_occ.append(treated.occ)
+            new_off.append(treated.off)
+            new_assess.append(assessments(treated.occ, people, rng))
+        part_frames.append(participants)
+        effect_frames.append(effects)
+
+    keep = ~drop_occ
+    keep_off = keep[occ_pos(occ, off["occ_id"])]
+    common = [k for k in occ if all(k in o for o in new_occ)]
+    merged_occ = {k: np.concatenate([occ[k][keep]] + [o[k] for o in new_occ]) for k in common}
+    merged_off = {k: np.concatenate([off[k][keep_off]] + [o[k] for o in new_off]) for k in off}
+    merged_assess = {k: np.concatenate([assess[k][keep]] + [a[k] for a in new_assess]) for k in assess}
+    return (Careers(merged_occ, merged_off), merged_assess,
+            pd.concat(part_frames, ignore_index=True), pd.concat(effect_frames, ignore_index=True))
+
+
+def occ_pos(occ: dict, occ_ids: np.ndarray) -> np.ndarray:
+    pos_of = np.empty(int(occ["occ_id"].max()) + 1, np.int64)
+    pos_of[occ["occ_id"]] = np.arange(len(occ["occ_id"]))
+    return pos_of[occ_ids]

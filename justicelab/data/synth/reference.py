@@ -1,0 +1,87 @@
+"""Reference lists for the synthetic database: places, prisons, courts and offence groups.
+
+Shares are rough public-domain figures for the adult offender population of England and Wales
+(proven reoffending bulletins); they make the synthetic statistics look like the real ones.
+"""
+from __future__ import annotations
+
+from functools import cache
+from importlib import resources
+
+# region -> (share of offenders, local authorities)
+REGIONS: dict[str, tuple[float, tuple[str, ...]]] = {
+    "North East": (0.06, ("Newcastle upon Tyne", "Sunderland", "Middlesbrough", "County Durham")),
+    "North West": (0.14, ("Manchester", "Liverpool", "Salford", "Blackpool", "Preston", "Bolton")),
+    "Yorkshire and the Humber": (0.11, ("Leeds", "Sheffield", "Bradford", "Hull", "Doncaster")),
+    "East Midlands": (0.08, ("Nottingham", "Leicester", "Derby", "Lincoln", "Northampton")),
+    "West Midlands": (0.10, ("Birmingham", "Coventry", "Wolverhampton", "Stoke-on-Trent", "Walsall")),
+    "East of England": (0.09, ("Peterborough", "Norwich", "Luton", "Ipswich", "Southend-on-Sea")),
+    "London": (0.16, ("Lambeth", "Southwark", "Newham", "Croydon", "Haringey", "Tower Hamlets", "Ealing")),
+    "South East": (0.12, ("Brighton and Hove", "Southampton", "Portsmouth", "Medway", "Reading", "Milton Keynes")),
+    "South West": (0.08, ("Bristol", "Plymouth", "Bournemouth", "Swindon", "Exeter")),
+    "Wales": (0.06, ("Cardiff", "Swansea", "Newport", "Wrexham")),
+}
+
+# Fictitious prisons, three per region; the first of the East of England is the pay-by-results pilot site.
+PRISONS: dict[str, tuple[str, ...]] = {
+    "North East": ("HMP Tynebridge", "HMP Wearside", "HMP Teesmoor"),
+    "North West": ("HMP Irwell", "HMP Merseyvale", "HMP Ribblesdale"),
+    "Yorkshire and the Humber": ("HMP Airedale", "HMP Donmouth", "HMP Humberfield"),
+    "East Midlands": ("HMP Trentside", "HMP Soarbrook", "HMP Wolds Gate"),
+    "West Midlands": ("HMP Rea Valley", "HMP Sowe Park", "HMP Blackcountry"),
+    "East of England": ("HMP Nenebridge", "HMP Yare Fields", "HMP Lea Marsh"),
+    "London": ("HMP Thameside Road", "HMP Wandle", "HMP Lea Bridge"),
+    "South East": ("HMP Downsview", "HMP Solent Point", "HMP Medway Reach"),
+    "South West": ("HMP Avonmouth Hill", "HMP Tamarside", "HMP Exe Moor"),
+    "Wales": ("HMP Taff Vale", "HMP Tawe", "HMP Clwyd"),
+}
+
+ETHNICITY = {"White": 0.78, "Black": 0.08, "Asian": 0.06, "Other": 0.03, "Unknown": 0.05}
+NATIONALITY = {"UK": 0.89, "Non-UK": 0.09, "Unknown": 0.02}
+
+OFFENCE_CLASSES = ("indictable_only", "either_way", "summary")
+
+# offence group -> (share among offences, P(indictable-only), P(either-way), P(summary), sexual)
+OFFENCE_GROUPS: dict[str, tuple[float, float, float, float, bool]] = {
+    "Violence against the person": (0.17, 0.05, 0.70, 0.25, False),
+    "Sexual offences": (0.015, 0.35, 0.60, 0.05, True),
+    "Robbery": (0.015, 1.00, 0.00, 0.00, False),
+    "Theft offences": (0.26, 0.00, 0.92, 0.08, False),
+    "Criminal damage and arson": (0.05, 0.03, 0.67, 0.30, False),
+    "Drug offences": (0.09, 0.08, 0.90, 0.02, False),
+    "Possession of weapons": (0.03, 0.00, 0.95, 0.05, False),
+    "Public order offences": (0.07, 0.01, 0.64, 0.35, False),
+    "Miscellaneous crimes against society": (0.04, 0.10, 0.75, 0.15, False),
+    "Fraud offences": (0.03, 0.02, 0.95, 0.03, False),
+    "Summary non-motoring": (0.12, 0.00, 0.00, 1.00, False),
+    "Summary motoring": (0.06, 0.00, 0.00, 1.00, False),
+}
+BREACH_GROUP = "Breach of a court order"
+
+DISPOSAL_TYPES = ("caution", "fine_discharge", "community_order", "suspended_sentence", "custody")
+OUT_OF_WORK_BENEFITS = ("JSA", "ESA", "IS", "IB", "UC")
+
+
+@cache
+def word_list(name: str) -> tuple[str, ...]:
+    text = resources.files(__package__).joinpath(f"{name}.txt").read_text(encoding="utf-8")
+    return tuple(dict.fromkeys(text.split()))  # unique, in file order
+
+
+@cache
+def nicknames() -> dict[str, tuple[str, ...]]:
+    text = resources.files(__package__).joinpath("nicknames.txt").read_text(encoding="utf-8")
+    return {line.split()[0]: tuple(line.split()[1:]) for line in text.splitlines() if line.strip()}
+
+
+def local_authorities() -> list[tuple[str, str]]:
+    return [(region, la) for region, (_, las) in REGIONS.items() for la in las]
+
+
+def courts() -> list[tuple[str, str]]:
+    """One magistrates' and one Crown Court per local authority: (region, court)."""
+    out = []
+    for region, la in local_authorities():
+        out.append((region, f"{la} Magistrates' Court"))
+        out.append((region, f"{la} Crown Court"))
+    return out
