@@ -164,7 +164,7 @@ def _open_engine(db: Path, engine_name: str):
         engine = DuckDBEngine(db, read_only=True)
     elif engine_name == "spark":
         if not db.is_dir():
-            raise JusticeLabError(f"with --engine spark, --db is a folder of Parquet files ('justicelab export')")
+            raise JusticeLabError("with --engine spark, --db is a folder of Parquet files ('justicelab export')")
         engine = spark_engine()
         for path in sorted(db.glob("*.parquet")):
             engine.register_parquet(path.stem, str(path))

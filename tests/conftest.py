@@ -7,7 +7,7 @@ import pytest
 def spark_session():
     if not shutil.which("java"):
         pytest.fail("Java is needed for the Spark suite: run scripts/install-java")
-    pyspark = pytest.importorskip("pyspark")
+    pytest.importorskip("pyspark")
     from pyspark.sql import SparkSession
 
     spark = (SparkSession.builder.master("local[2]").appName("justicelab-tests")

@@ -214,9 +214,9 @@ TRUTH_EFFECT = Table(
         _c("programme", "VARCHAR", "Programme."),
         _c("measure", "VARCHAR", "Measure name."),
         _c("participants", "INTEGER", "Number of participants it averages over."),
-        _c("treated_value", "DOUBLE", "Mean with the programme."),
-        _c("untreated_value", "DOUBLE", "Mean without it (coupled counterfactual)."),
-        _c("true_effect", "DOUBLE", "treated_value - untreated_value."),
+        _c("treated_value", "DOUBLE", "Mean with the programme (empty if nobody it averages over).", required=False),
+        _c("untreated_value", "DOUBLE", "Mean without it (coupled counterfactual).", required=False),
+        _c("true_effect", "DOUBLE", "treated_value - untreated_value.", required=False),
     ),
     synthetic_only=True,
 )

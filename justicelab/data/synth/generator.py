@@ -46,7 +46,7 @@ def generate(config: SynthConfig, progress: Progress = lambda step: None) -> dic
 
     progress("records")
     tables = {"person": person, "alias": alias_table(person, streams[5])}
-    built = build_tables(careers, assess, people, person)
+    built = build_tables(careers, assess, person)
     occ_to_disposal = built.pop("occ_to_disposal")
     tables.update(built)
     progress("benefits and employment")

@@ -45,8 +45,7 @@ def index_date(occ: dict[str, np.ndarray]) -> np.ndarray:
     return np.where(occ["disposal_type"] == CUSTODY, occ["release_date"], occ["disposal_date"])
 
 
-def build_tables(careers: Careers, assess: dict[str, np.ndarray], people: dict[str, np.ndarray],
-                 person: pd.DataFrame) -> dict[str, pd.DataFrame]:
+def build_tables(careers: Careers, assess: dict[str, np.ndarray], person: pd.DataFrame) -> dict[str, pd.DataFrame]:
     occ, off = careers.occ, careers.off
     order = np.lexsort((occ["occ_id"], occ["disposal_date"], occ["person"]))
     disposal_id = np.empty(len(order), np.int64)

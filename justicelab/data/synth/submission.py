@@ -104,7 +104,7 @@ def make_submission(db_path: str | Path, programme: str, seed: int = 1) -> tuple
         if r[10] < ERROR_RATES["duplicate"]:
             rows.append(dict(row))
             truth.append(rec.person_id)
-    n_ghosts = int(round(len(people) * ERROR_RATES["not_on_database"]))
+    n_ghosts = max(1, int(round(len(people) * ERROR_RATES["not_on_database"])))
     males, surnames = word_list("forenames_male"), word_list("surnames")
     for _ in range(n_ghosts):
         start = pd.Timestamp(people["intervention_start"].iloc[int(rng.integers(0, len(people)))])
