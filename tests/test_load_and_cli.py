@@ -74,10 +74,10 @@ def test_data_dictionary_in_docs_is_current():
 
 
 def test_synthetic_submission_has_the_promised_errors(small_db):
-    made = [make_submission(small_db, "through-the-gate", seed=s) for s in range(1, 11)]
+    made = [make_submission(small_db, "through-the-gate", seed=s) for s in range(1, 21)]
     sub = pd.concat([m[0] for m in made], ignore_index=True)
     truth = pd.concat([m[1] for m in made], ignore_index=True)
-    assert len(sub) == len(truth) > 100 and made[0][2]["organisation"]
+    assert len(sub) == len(truth) > 150 and made[0][2]["organisation"]
     assert made[0][0].equals(make_submission(small_db, "through-the-gate", seed=1)[0]), "same seed, same list"
     con = duckdb.connect(str(small_db), read_only=True)
     people = con.execute("SELECT person_id, forename, surname, pnc_id FROM person").df().set_index("person_id")

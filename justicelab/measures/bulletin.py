@@ -44,9 +44,9 @@ def bulletin(engine: Engine, by: str | None = None) -> pd.DataFrame:
 
     def table(group_sql: str) -> pd.DataFrame:
         return engine.query(f"""
-            SELECT {group_sql} AS "group", count(*) AS offenders, sum(reoffended) AS reoffenders,
+            SELECT {group_sql} AS breakdown, count(*) AS offenders, sum(reoffended) AS reoffenders,
                    sum(reoffences) AS reoffences
-            FROM cohort_measures GROUP BY 1 ORDER BY 1""")
+            FROM cohort_measures GROUP BY 1 ORDER BY 1""").rename(columns={"breakdown": "group"})
 
     frame = table(BREAKDOWNS[by])
     if by is not None:

@@ -48,7 +48,7 @@ class CareerModel:
     hazard_age: float = -0.028  # per year over 30
     hazard_custody: float = 0.95  # at risk after release from custody
     hazard_employability: float = -0.30
-    hazard_long_sentence: float = -0.5  # per log(1 + years served beyond the first year of sentence)
+    hazard_long_sentence: float = -1.1  # per log(1 + sentence years beyond the first)
     desist_intercept: float = -1.05
     desist_u: float = -0.9
     desist_prior: float = -0.40
