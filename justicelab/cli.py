@@ -80,7 +80,9 @@ def load(folder: Path = typer.Argument(..., help="Folder with one NAME.parquet o
     """Load real data into a database, after checking every file against the schema."""
     from .data.load import load_folder
 
-    counts = load_folder(folder, db, replace=replace)
+    with _steps(1, "checking and loading") as advance:
+        counts = load_folder(folder, db, replace=replace)
+        advance("loaded")
     for name, n in counts.items():
         console.print(f"{name}: {n:,} rows")
     console.print(f"Loaded {db}")
@@ -132,8 +134,9 @@ def stats(db: Path = DB_OPTION,
     from .measures.bulletin import national_statistics
 
     start, end = _parse_date(period_from, "--from"), _parse_date(period_to, "--to")
-    with _open_engine(db, engine_name) as engine:
+    with _open_engine(db, engine_name) as engine, _steps(1, "proven reoffending cohort") as advance:
         table, start, end = national_statistics(engine, start, end, by)
+        advance("measured")
     if as_json:
         print(json.dumps({"period": [start.isoformat(), end.isoformat()], "breakdown": by or "none",
                           "rows": table.to_dict(orient="records")}, indent=2, default=str))

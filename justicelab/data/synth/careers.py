@@ -57,6 +57,7 @@ class CareerModel:
     extra_offences_u: float = 0.35
     bail_overlap_prob: float = 0.2  # next spell begins before this occasion was dealt with
     breach_prob: float = 0.2
+    sentencer_sees_risk: float = 0.5  # pre-sentence reports reveal needs: supervision goes to riskier people
 
 
 @dataclass
@@ -189,12 +190,14 @@ def simulate(start: Start, people: dict[str, np.ndarray], rng: np.random.Generat
         ind, ew = principal_class == 0, principal_class == 1
         many = n_extra >= 2
         util = np.stack([
-            0.9 - 2.0 * lp - 4.0 * ind - 0.6 * ew + 0.8 * (age < 18),  # caution
+            0.9 - 2.0 * lp - 4.0 * ind - 0.6 * ew + 0.8 * (age < 18) - model.sentencer_sees_risk * u,  # caution
             np.zeros(n),  # fine or discharge
-            -1.1 + 0.65 * lp + 0.7 * ew + 1.8 * ind + 0.3 * many + 0.4 * breach,  # community order
-            -2.3 + 0.6 * lp + 0.9 * ew + 2.4 * ind + 0.3 * (prior_cust > 0),  # suspended sentence
+            -1.1 + 0.65 * lp + 0.7 * ew + 1.8 * ind + 0.3 * many + 0.4 * breach
+            + model.sentencer_sees_risk * u,  # community order
+            -2.3 + 0.6 * lp + 0.9 * ew + 2.4 * ind + 0.3 * (prior_cust > 0)
+            + 0.5 * model.sentencer_sees_risk * u,  # suspended sentence
             -3.9 + 0.85 * lp + 1.1 * ew + 4.0 * ind + 0.9 * (prior_cust > 0) + 0.4 * male + 0.4 * many
-            + 0.5 * breach - 1.5 * (age < 18),  # custody
+            + 0.5 * breach - 1.5 * (age < 18) + model.sentencer_sees_risk * u,  # custody
         ], axis=1)
         prob = np.exp(util - util.max(axis=1, keepdims=True))
         cum = np.cumsum(prob / prob.sum(axis=1, keepdims=True), axis=1)
