@@ -1,0 +1,10 @@
+"""Matching and statistics: propensity scores, matched comparison groups, balance, outcome estimates.
+
+Works on any pandas DataFrame; nothing here knows about the reoffending database.
+"""
+from .balance import BalanceTable, balance_table
+from .matchit import MatchResult, matchit
+from .propensity import PropensityModel, PropensityResult, select_covariates
+
+__all__ = ["BalanceTable", "MatchResult", "PropensityModel", "PropensityResult", "balance_table", "matchit",
+           "select_covariates"]

@@ -1,0 +1,178 @@
+"""`matchit()`: one call from a table to a matched comparison group (MatchIt's interface and rules).
+
+    result = matchit(data, "treated", ["age", "sex", "ogrs_score"], caliper=0.2)
+    result.summary()        # balance before and after (balance.BalanceTable)
+    result.matched_data()   # the matched sample with weights and match ids
+    estimate(result.matched_data(), "reoffended", ...)   # the outcome is a separate, explicit step
+
+ATT weights follow MatchIt: a treated unit with a match weighs 1; each of its m matched controls
+receives 1/m, summed over every treated unit it is matched to; control weights are then scaled to sum
+to the number of matched controls. Radius and kernel weighting spread each treated unit's weight of 1
+over all controls within the caliper (equally, or by kernel). Matching reads only the covariates, never
+an outcome column.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from ..errors import JusticeLabError
+from .balance import BalanceTable, balance_table
+from .nearest import nearest_neighbour, radius_weights
+from .propensity import PropensityModel, PropensityResult
+
+METHODS = ("nearest", "radius", "kernel")
+
+
+@dataclass
+class MatchResult:
+    data: pd.DataFrame
+    treatment: str
+    covariates: list[str]
+    propensity: PropensityResult | None
+    distance: np.ndarray
+    weights: np.ndarray
+    subclass: np.ndarray  # match id of each treated unit and (without replacement) its controls; -1 none
+    discarded: np.ndarray
+    matches: dict[int, list[int]]
+    settings: dict = field(default_factory=dict)
+
+    @property
+    def treat(self) -> np.ndarray:
+        return self.data[self.treatment].to_numpy().astype(bool)
+
+    def counts(self) -> pd.DataFrame:
+        """MatchIt's sample sizes table: all, matched (and effective size), unmatched, discarded."""
+        t, w = self.treat, self.weights
+        rows = {}
+        for label, grp in (("Control", ~t), ("Treated", t)):
+            wg = w[grp]
+            rows[label] = {"all": int(grp.sum()), "matched": int((wg > 0).sum()),
+                           "matched_ess": float(wg.sum() ** 2 / (wg ** 2).sum()) if (wg > 0).any() else 0.0,
+                           "unmatched": int(((wg == 0) & ~self.discarded[grp]).sum()),
+                           "discarded": int(self.discarded[grp].sum())}
+        return pd.DataFrame(rows)
+
+    def matched_data(self) -> pd.DataFrame:
+        """The matched units with `distance`, `weights` and `subclass` (MatchIt's match.data())."""
+        keep = self.weights > 0
+        out = self.data.loc[keep].copy()
+        out["distance"] = self.distance[keep]
+        out["weights"] = self.weights[keep]
+        out["subclass"] = self.subclass[keep]
+        return out
+
+    def get_matches(self) -> pd.DataFrame:
+        """One row per (treated unit, matched control) and per treated unit: needed after matching with
+        replacement, where a control appears once for every treated unit it serves (MatchIt's get_matches).
+        Control rows weigh 1/m; `unit` identifies the original row for two-way clustering."""
+        rows, units, subs, wts = [], [], [], []
+        for k, (t_row, c_rows) in enumerate(sorted(self.matches.items())):
+            rows.append(t_row); units.append(t_row); subs.append(k); wts.append(1.0)
+            for c in c_rows:
+                rows.append(c); units.append(c); subs.append(k); wts.append(1.0 / len(c_rows))
+        out = self.data.iloc[rows].copy()
+        out["unit"] = np.asarray(units)
+        out["subclass"] = np.asarray(subs)
+        out["weights"] = np.asarray(wts)
+        out["distance"] = self.distance[rows]
+        return out.reset_index(drop=True)
+
+    def summary(self, covariates: list[str] | None = None) -> BalanceTable:
+        return balance_table(self.data, self.treatment, covariates or self.covariates, self.weights,
+                             distance=self.distance, discarded=self.discarded)
+
+    def love_plot(self, path, title: str = "Covariate balance"):
+        from .plots import love_plot
+
+        return love_plot(self.summary(), path, title)
+
+
+def _common_support(distance: np.ndarray, treat: np.ndarray, discard: str) -> np.ndarray:
+    if discard == "none":
+        return np.zeros(len(distance), bool)
+    t_lo, t_hi = distance[treat].min(), distance[treat].max()
+    c_lo, c_hi = distance[~treat].min(), distance[~treat].max()
+    out = np.zeros(len(distance), bool)
+    if discard in ("both", "treated"):
+        out |= treat & ((distance < c_lo) | (distance > c_hi))
+    if discard in ("both", "control"):
+        out |= ~treat & ((distance < t_lo) | (distance > t_hi))
+    if discard not in ("both", "treated", "control"):
+        raise JusticeLabError("discard must be none, both, treated or control")
+    return out
+
+
+def matchit(data: pd.DataFrame, treatment: str, covariates: list[str], *, method: str = "nearest",
+            distance: str | np.ndarray = "logit", ratio: int = 1, replace: bool = False,
+            caliper: float | None = None, exact: list[str] | None = None, discard: str = "none",
+            order: str = "largest", ties: str = "data", model: PropensityModel | None = None) -> MatchResult:
+    """Match a comparison group to the treated rows of `data`.
+
+    distance: "logit" (linear predictor of the propensity model; the default, as the Data Lab and Austin
+    recommend), "ps" (the probability itself, MatchIt's default), or an array of distances.
+    caliper: in standard deviations of the distance over all units (MatchIt's convention).
+    exact: columns whose values must agree (e.g. region, sex). discard: common support rule on the distance.
+    order: which treated units choose first ("largest" distance first, MatchIt's default).
+    ties: "data" (equally close controls: the earliest row) or "left" (MatchIt 4.4+); see nearest.py.
+    """
+    if ties not in ("data", "left"):
+        raise JusticeLabError("ties must be 'data' or 'left'")
+    if method not in METHODS:
+        raise JusticeLabError(f"method must be one of {', '.join(METHODS)}")
+    if ratio < 1:
+        raise JusticeLabError("ratio must be at least 1")
+    data = data.reset_index(drop=True)
+    propensity = None
+    if isinstance(distance, str):
+        propensity = (model or PropensityModel(list(covariates))).fit(data, treatment)
+        if distance == "logit":
+            dist = propensity.linear
+        elif distance == "ps":
+            dist = propensity.score
+        else:
+            raise JusticeLabError("distance must be 'logit', 'ps' or an array")
+    else:
+        dist = np.asarray(distance, dtype=float)
+        if len(dist) != len(data):
+            raise JusticeLabError("distance array must have one value per row")
+    treat = data[treatment].to_numpy().astype(bool)
+    discarded = _common_support(dist, treat, discard)
+    eligible = ~discarded
+    strata = None
+    if exact:
+        strata = data[exact].astype(str).agg("\x1f".join, axis=1).factorize()[0] if len(exact) > 1 \
+            else data[exact[0]].astype(str).factorize()[0]
+    cal = None if caliper is None else caliper * float(np.std(dist, ddof=1))
+    weights = np.zeros(len(data))
+    subclass = np.full(len(data), -1, np.int64)
+    matches: dict[int, list[int]] = {}
+    if method == "nearest":
+        matches = nearest_neighbour(dist, treat, eligible, strata, ratio, replace, cal, order, ties)
+        for k, (t_row, c_rows) in enumerate(sorted(matches.items())):
+            weights[t_row] = 1.0
+            subclass[t_row] = k
+            share = 1.0 / len(c_rows)
+            for c in c_rows:
+                weights[c] += share
+                if not replace:
+                    subclass[c] = k
+    else:
+        if cal is None:
+            raise JusticeLabError(f"{method} matching needs a caliper (the radius, in SDs of the distance)")
+        weights, matched_t = radius_weights(dist, treat, eligible, strata, cal,
+                                            kernel="epanechnikov" if method == "kernel" else None)
+        weights[matched_t] = 1.0
+        for k, row in enumerate(np.flatnonzero(matched_t)):
+            subclass[row] = k
+            matches[int(row)] = []
+    c = ~treat & (weights > 0)
+    if c.any():
+        weights[c] *= c.sum() / weights[c].sum()
+    settings = {"method": method, "distance": distance if isinstance(distance, str) else "user-supplied",
+                "ratio": ratio, "replace": replace, "caliper": caliper, "exact": exact or [], "discard": discard,
+                "order": order, "ties": ties, "estimand": "ATT"}
+    return MatchResult(data, treatment, list(covariates), propensity, dist, weights, subclass, discarded,
+                       matches, settings)

@@ -1,0 +1,187 @@
+"""Nearest-neighbour matching on a one-dimensional distance, following MatchIt's rules.
+
+MatchIt (nn_matchC_vec) sorts every unit by distance (ties by row order) and, for each treated unit
+in the matching order, takes the closest still-available control to its left or right in that sorted
+order, the left one on an exact tie. Rounds go 1..k over all treated units. We reproduce those rules,
+but find the next available control with path-compressed pointers instead of scanning, so each match
+costs near O(1): 20,000 treated units against 2 million controls take well under a second.
+
+Exact matching runs the same algorithm within each stratum (identical to MatchIt's in-scan check,
+since strata never share controls). A caliper (absolute, in distance units) leaves a treated unit
+unmatched in a round when its closest available control is further away.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+
+def _treated_order(distance: np.ndarray, treated_rows: np.ndarray, order: str) -> np.ndarray:
+    if order == "largest":
+        return treated_rows[np.argsort(-distance[treated_rows], kind="stable")]
+    if order == "smallest":
+        return treated_rows[np.argsort(distance[treated_rows], kind="stable")]
+    if order == "data":
+        return treated_rows
+    raise ValueError(f"order must be largest, smallest or data, not {order!r}")
+
+
+def _insertion_points(c_dist: np.ndarray, c_rows: np.ndarray, t_dist: np.ndarray, t_rows: np.ndarray) -> np.ndarray:
+    """Number of controls before each treated unit in the (distance, row) order."""
+    lo = np.searchsorted(c_dist, t_dist, side="left")
+    hi = np.searchsorted(c_dist, t_dist, side="right")
+    pos = lo.copy()
+    for i in np.flatnonzero(hi > lo):  # equal distances: order by row number, as a stable sort does
+        pos[i] = lo[i] + np.searchsorted(c_rows[lo[i]:hi[i]], t_rows[i])
+    return pos
+
+
+def _find(parent: np.ndarray, i: int) -> int:
+    root = i
+    while parent[root] != root:
+        root = parent[root]
+    while parent[i] != root:  # path compression
+        parent[i], i = root, parent[i]
+    return root
+
+
+def match_without_replacement(c_dist, c_rows, t_dist, t_rows, ratio: int, caliper: float | None,
+                              ties: str = "data") -> np.ndarray:
+    """Greedy matching; returns (n_treated, ratio) positions into the sorted controls, -1 for none.
+
+    `t_dist`, `t_rows` are in matching order; controls are sorted by (distance, row). Among equally
+    close controls, ties="data" takes the earliest row (MatchIt up to 4.3, whose published vignette
+    output this reproduces); ties="left" takes the neighbour on the left in sorted order (MatchIt 4.4+).
+    """
+    n_c, n_t = len(c_dist), len(t_dist)
+    out = np.full((n_t, ratio), -1, np.int64)
+    pos = _insertion_points(c_dist, c_rows, t_dist, t_rows)
+    # right[i]: first available control at index >= i (n_c = none); left[i + 1]: last available <= i (0 = none)
+    right = np.arange(n_c + 1)
+    left = np.arange(n_c + 1)
+    inf = np.inf
+    for r in range(ratio):
+        for i in range(n_t):
+            p = pos[i]
+            rr = _find(right, p) if p <= n_c else n_c
+            ll = _find(left, p) - 1  # left is offset by one: index p means "controls before position p"
+            d = t_dist[i]
+            dl = d - c_dist[ll] if ll >= 0 else inf
+            dr = c_dist[rr] - d if rr < n_c else inf
+            if dl == inf and dr == inf:
+                break  # no control left anywhere
+            if ties == "data":
+                if ll >= 0:  # earliest available row among controls as close as the left neighbour
+                    ll = _find(right, int(np.searchsorted(c_dist, c_dist[ll], side="left")))
+                k = ll if dl < dr or (dl == dr and c_rows[ll] < c_rows[rr]) else rr
+            else:
+                k = ll if dl <= dr else rr
+            if caliper is not None and min(dl, dr) > caliper:
+                continue
+            out[i, r] = k
+            right[k] = k + 1
+            left[k + 1] = k
+    return out
+
+
+def match_with_replacement(c_dist, c_rows, t_dist, t_rows, ratio: int, caliper: float | None,
+                           ties: str = "data") -> np.ndarray:
+    """Each treated unit takes its `ratio` nearest controls (vectorised two-pointer walk)."""
+    n_c = len(c_dist)
+    pos = _insertion_points(c_dist, c_rows, t_dist, t_rows)
+    out = np.full((len(t_dist), ratio), -1, np.int64)
+    ll, rr = pos - 1, pos.copy()
+    limit = np.inf if caliper is None else caliper
+    for r in range(ratio):
+        dl = np.where(ll >= 0, t_dist - c_dist[np.maximum(ll, 0)], np.inf)
+        dr = np.where(rr < n_c, c_dist[np.minimum(rr, n_c - 1)] - t_dist, np.inf)
+        left_pick = ll
+        if ties == "data" and r == 0:  # earliest row among the equally close left block
+            left_pick = np.where(ll >= 0, np.searchsorted(c_dist, c_dist[np.maximum(ll, 0)], side="left"), ll)
+            earlier = c_rows[np.maximum(left_pick, 0)] < c_rows[np.minimum(rr, n_c - 1)]
+            take_left = (dl < dr) | ((dl == dr) & earlier)
+        else:
+            take_left = dl <= dr
+        best = np.where(take_left, dl, dr)
+        ok = np.isfinite(best) & (best <= limit)
+        out[:, r] = np.where(ok, np.where(take_left, left_pick, rr), -1)
+        ll = np.where(ok & take_left, ll - 1, ll)
+        rr = np.where(ok & ~take_left, rr + 1, rr)
+    return out
+
+
+def nearest_neighbour(distance: np.ndarray, treat: np.ndarray, eligible: np.ndarray, strata: np.ndarray | None,
+                      ratio: int = 1, replace: bool = False, caliper: float | None = None,
+                      order: str = "largest", ties: str = "data") -> dict[int, list[int]]:
+    """Row index of each treated unit -> row indices of its matched controls (in match order)."""
+    strata = np.zeros(len(distance), np.int64) if strata is None else strata
+    matches: dict[int, list[int]] = {}
+    for s in np.unique(strata[eligible]):
+        in_s = eligible & (strata == s)
+        c_rows = np.flatnonzero(in_s & ~treat)
+        t_rows = _treated_order(distance, np.flatnonzero(in_s & treat), order)
+        if len(c_rows) == 0 or len(t_rows) == 0:
+            continue
+        c_order = np.lexsort((c_rows, distance[c_rows]))
+        c_rows = c_rows[c_order]
+        c_dist = distance[c_rows]
+        fn = match_with_replacement if replace else match_without_replacement
+        pos = fn(c_dist, c_rows, distance[t_rows], t_rows, ratio, caliper, ties)
+        for i, row in enumerate(t_rows):
+            got = [int(c_rows[p]) for p in pos[i] if p >= 0]
+            if got:
+                matches[int(row)] = got
+    return matches
+
+
+def radius_weights(distance: np.ndarray, treat: np.ndarray, eligible: np.ndarray, strata: np.ndarray | None,
+                   caliper: float, kernel: str | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Radius matching (every control within the caliper) or kernel weighting within it.
+
+    Returns (weights, matched_treated). Each treated unit spreads a total weight of 1 over its controls:
+    equally (radius) or in proportion to the Epanechnikov kernel K(u) = 1 - u^2, u = |d_c - d_t| / caliper
+    ("each person within the comparison group is given a weighting proportionate to how closely they
+    match", as the Data Lab reports put it). Computed with prefix sums over the sorted controls.
+    """
+    n = len(distance)
+    w = np.zeros(n)
+    matched_t = np.zeros(n, bool)
+    strata = np.zeros(n, np.int64) if strata is None else strata
+    for s in np.unique(strata[eligible]):
+        in_s = eligible & (strata == s)
+        c_rows = np.flatnonzero(in_s & ~treat)
+        t_rows = np.flatnonzero(in_s & treat)
+        if len(c_rows) == 0 or len(t_rows) == 0:
+            continue
+        c_rows = c_rows[np.argsort(distance[c_rows], kind="stable")]
+        c = distance[c_rows]
+        t = distance[t_rows]
+        lo = np.searchsorted(c, t - caliper, side="left")
+        hi = np.searchsorted(c, t + caliper, side="right")
+        count = hi - lo
+        has = count > 0
+        matched_t[t_rows[has]] = True
+        if kernel is None:
+            # each control in [lo, hi) gets 1/count: add via a difference array
+            diff = np.zeros(len(c) + 1)
+            np.add.at(diff, lo[has], 1.0 / count[has])
+            np.add.at(diff, hi[has], -1.0 / count[has])
+            w[c_rows] += np.cumsum(diff)[:-1]
+        else:
+            # K = 1 - ((c - t)/h)^2 = a + b c + e c^2 with a = 1 - t^2/h^2, b = 2t/h^2, e = -1/h^2
+            h2 = caliper ** 2
+            csum = np.concatenate([[0.0], np.cumsum(c), ])
+            csum2 = np.concatenate([[0.0], np.cumsum(c * c)])
+            k_total = (count * (1 - t * t / h2) + (2 * t / h2) * (csum[hi] - csum[lo]) - (csum2[hi] - csum2[lo]) / h2)
+            ok = has & (k_total > 0)
+            inv = np.where(ok, 1.0 / np.where(ok, k_total, 1.0), 0.0)
+            # control weight = sum over treated i covering it of inv_i * (a_i + b_i c + e c^2)
+            coef = [inv * (1 - t * t / h2), inv * 2 * t / h2, -inv / h2]
+            acc = []
+            for q in coef:
+                diff = np.zeros(len(c) + 1)
+                np.add.at(diff, lo[ok], q[ok])
+                np.add.at(diff, hi[ok], -q[ok])
+                acc.append(np.cumsum(diff)[:-1])
+            w[c_rows] += acc[0] + acc[1] * c + acc[2] * c * c
+    w = np.where(np.abs(w) < 1e-12, 0.0, w)
+    return w, matched_t
