@@ -7,7 +7,8 @@
 * Variance ratio: weighted treated variance / weighted comparison variance (continuous variables only),
   with the unbiased weighted variance sum(w (x - m)^2) / (sum(w) - sum(w^2) / sum(w)).
 * eCDF mean and max: mean and maximum absolute difference between the groups' weighted empirical
-  distribution functions, over the variable's distinct values.
+  distribution functions, evaluated at every distinct value of the variable in the full sample
+  (unmatched units included, as MatchIt does).
 * Effective sample size of the weighted comparison group: (sum w)^2 / sum(w^2).
 
 Each covariate is labelled by |SMD| (thresholds in THRESHOLDS): "well matched" below 0.05,
@@ -32,8 +33,7 @@ def _wvar(x, w):
     return float(np.sum(w * (x - m) ** 2) / (sw - np.sum(w ** 2) / sw))
 
 
-def _ecdf_stats(xt, wt, xc, wc) -> tuple[float, float]:
-    values = np.unique(np.concatenate([xt, xc]))
+def _ecdf_stats(xt, wt, xc, wc, values) -> tuple[float, float]:
     ot, oc = np.argsort(xt, kind="stable"), np.argsort(xc, kind="stable")
     ft = np.cumsum(wt[ot]) / wt.sum()
     fc = np.cumsum(wc[oc]) / wc.sum()
@@ -103,6 +103,7 @@ def balance_table(data: pd.DataFrame, treatment: str, covariates: list[str], wei
         xt_all = x[t]
         sd = np.sqrt(xt_all.mean() * (1 - xt_all.mean())) if binary else np.std(xt_all, ddof=1)
         sd = sd if sd > 0 else np.nan
+        values = np.unique(x)  # every distinct value in the full sample, matched or not (as MatchIt)
         row = {"variable": name, "binary": binary}
         for when, mask, wt in (("before", np.ones(len(x), bool), ones), ("after", matched, w)):
             mt, mc = t & mask, ~t & mask
@@ -111,7 +112,10 @@ def balance_table(data: pd.DataFrame, treatment: str, covariates: list[str], wei
             row[f"mean_comparison_{when}"] = mean_c
             row[f"smd_{when}"] = (mean_t - mean_c) / sd
             row[f"var_ratio_{when}"] = np.nan if binary else _wvar(x[mt], wt[mt]) / _wvar(x[mc], wt[mc])
-            row[f"ecdf_mean_{when}"], row[f"ecdf_max_{when}"] = _ecdf_stats(x[mt], wt[mt], x[mc], wt[mc])
+            if binary:  # a binary variable's eCDFs differ by |difference in proportions| at one point
+                row[f"ecdf_mean_{when}"] = row[f"ecdf_max_{when}"] = abs(mean_t - mean_c)
+            else:
+                row[f"ecdf_mean_{when}"], row[f"ecdf_max_{when}"] = _ecdf_stats(x[mt], wt[mt], x[mc], wt[mc], values)
         row["label_after"] = label(row["smd_after"], thresholds)
         rows.append(row)
     table = BalanceTable(pd.DataFrame(rows).set_index("variable"))
