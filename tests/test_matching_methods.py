@@ -184,3 +184,14 @@ def test_power_formula_by_hand_and_by_simulation():
     se = np.sqrt(pt * (1 - pt) / n_t + pc * (1 - pc) / n_c)
     power = np.mean(np.abs(pt - pc) / se > 1.959963984540054)
     assert 0.77 < power < 0.83
+
+
+def test_love_plot_writes_an_image(tmp_path):
+    rng = np.random.default_rng(5)
+    df = pd.DataFrame({"x": rng.normal(size=300), "g": rng.choice(["a", "b"], 300)})
+    df["treat"] = (rng.random(300) < 1 / (1 + np.exp(-(df["x"] - 1)))).astype(int)
+    m = matchit(df, "treat", ["x", "g"], caliper=0.25)
+    path = m.love_plot(tmp_path / "love.png")
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and path.stat().st_size > 5_000
+    table = m.summary()
+    assert abs(table.loc["x", "smd_after"]) < abs(table.loc["x", "smd_before"])
