@@ -63,12 +63,13 @@ def synth_submission(programme: str = typer.Option(..., "--programme", help="lin
                                                    "through-the-gate or peer-mentoring."),
                      db: Path = DB_OPTION,
                      out: Path = typer.Option(..., "--out", help="CSV file to write."),
-                     seed: int = typer.Option(1, "--seed")):
+                     seed: int = typer.Option(1, "--seed"),
+                     size: Optional[int] = typer.Option(None, "--size", help="Sample this many participants.")):
     """Write the participant list an organisation would send (with the true identities alongside)."""
     from .data.db import require_database
     from .data.synth.submission import write_submission
 
-    paths = write_submission(require_database(db), programme, out, seed)
+    paths = write_submission(require_database(db), programme, out, seed, size)
     for kind, path in paths.items():
         console.print(f"{kind}: {path}")
 
@@ -212,6 +213,72 @@ def demo(out: Path = typer.Option(Path("justicelab-demo"), "--out", help="Folder
     console.print(f"Database: {db}\nSubmission for the link-worker programme: {paths['submission']}")
     console.print("Stage times: " + ", ".join(f"{k} {v:.1f} s" for k, v in timings.items()))
     console.print("[yellow]Linkage, matching and the report are not built yet (issues 3, 4 and 7).[/yellow]")
+
+
+def _validated(submission: Path, us_dates: bool):
+    from .submission.validate import validate as run_validation
+
+    return run_validation(submission, day_first=not us_dates)
+
+
+@app.command()
+def validate(submission: Path = typer.Argument(..., help="The submission: .csv (UTF-8 or Windows-1252) or .xlsx."),
+             report: Optional[Path] = typer.Option(None, "--report", help="Write the problems to this CSV."),
+             us_dates: bool = typer.Option(False, "--us-dates", help="Read 04/05/2020 as 5 April (month first).")):
+    """Check a submission and list every problem by row and column (exit 1 if it cannot be used as it is)."""
+    v = _validated(submission, us_dates)
+    problems = v.report()
+    if report:
+        problems.to_csv(report, index=False)
+    s = v.summary()
+    console.print(f"{submission.name}: {s['records']} records ({s['encoding']}), {s['usable_records']} usable, "
+                  f"{s['distinct_people']} distinct people; {s['errors']} errors, {s['warnings']} warnings")
+    t = Table(show_lines=False)
+    for col in ("row", "column", "value", "severity", "problem"):
+        t.add_column(col)
+    for rec in problems.head(200).itertuples(index=False):
+        t.add_row(str(rec.row or "file"), rec.column, str(rec.value), rec.severity, rec.problem)
+    if len(problems):
+        console.print(t)
+    if len(problems) > 200:
+        console.print(f"... and {len(problems) - 200} more (use --report FILE for them all)")
+    if v.rejected:
+        err.print(f"error: submission refused: {v.rejected}", markup=False)
+        raise typer.Exit(1)
+    if v.errors:
+        raise typer.Exit(1)
+
+
+@app.command()
+def link(submission: Path = typer.Argument(..., help="The submission (.csv or .xlsx)."),
+         db: Path = DB_OPTION,
+         out: Path = typer.Option(..., "--out", help="Folder for the treatment group, exclusions and diagnostics."),
+         accept_errors: bool = typer.Option(False, "--accept-errors",
+                                            help="Go ahead without rows whose details could not be read."),
+         us_dates: bool = typer.Option(False, "--us-dates", help="Dates are month first.")):
+    """Link a submission to the database and build the treatment group, counting every exclusion."""
+    from .data.db import require_database
+    from .linkage.link import link_submission
+    from .linkage.outputs import attrition_sentences, write_outputs
+    from .linkage.treatment import build_treatment_group
+
+    require_database(db)
+    v = _validated(submission, us_dates)
+    if v.rejected:
+        raise JusticeLabError(f"submission refused: {v.rejected}")
+    if v.errors and not accept_errors:
+        raise JusticeLabError(f"{len(v.errors)} problems make rows unreadable: run 'justicelab validate "
+                              f"{submission}' to see them, or pass --accept-errors to exclude those rows")
+    with _steps(3, "linkage") as advance:
+        linkage = link_submission(v.rows[v.rows["status"] == "ok"], db)
+        advance("linked")
+        group = build_treatment_group(db, v.rows, linkage.links)
+        advance("treatment group")
+        paths = write_outputs(out, v.report(), linkage, group, v.summary())
+        advance("written")
+    for line in attrition_sentences(group.attrition):
+        console.print(line)
+    console.print(f"Outputs in {out}: " + ", ".join(p.name for p in paths.values()))
 
 
 @app.command()

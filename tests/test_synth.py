@@ -9,7 +9,7 @@ import pytest
 from justicelab.data.db import write_database
 from justicelab.data.schema import TABLES
 from justicelab.data.synth.generator import SynthConfig, generate
-from justicelab.data.synth.population import PNC_CHECK, pnc_check_letter
+from justicelab.identifiers import PNC_CHECK, pnc_check_letter
 from justicelab.engine import DuckDBEngine
 from justicelab.measures.bulletin import national_statistics
 from justicelab.measures.cohort import build_measures_for

@@ -110,7 +110,7 @@ def load_folder(folder: str | Path, db_path: str | Path, replace: bool = False) 
         con.execute(create_table_sql(table).replace(f"CREATE TABLE {name}", f"CREATE TABLE target.{name}", 1))
         cols = ", ".join(f'CAST(NULLIF(trim("{c.name}"), \'\') AS {c.type})' for c in table.columns)
         con.execute(f"INSERT INTO target.{name} SELECT {cols} FROM stage_{name} ORDER BY __row")
-        counts[name] = con.execute(f"SELECT count(*) FROM target.{name}").fetchone()[0]
+        counts[name] = con.execute(f"SELECT count(*) FROM target.{name}").fetchall()[0][0]
     con.execute("DETACH target")
     con.close()
     return counts

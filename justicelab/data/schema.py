@@ -39,7 +39,7 @@ class Table:
         return [c.name for c in self.columns]
 
 
-PNC_PATTERN = r"[0-9]{2}/[0-9]{1,7}[A-Z]"
+from ..identifiers import PNC_PATTERN
 SEX = ("M", "F")
 NEEDS = (
     ("need_accommodation", "Accommodation"),

@@ -4,10 +4,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ...identifiers import PNC_CHECK, pnc_check_letter  # noqa: F401 (re-exported)
 from .reference import ETHNICITY, NATIONALITY, REGIONS, local_authorities, nicknames, word_list
 
 EPOCH = np.datetime64("1970-01-01", "D")
-PNC_CHECK = "ZABCDEFGHJKLMNPQRTUVWXY"
 
 
 def day(iso: str) -> int:
@@ -19,12 +19,6 @@ def to_dates(days: np.ndarray) -> np.ndarray:
     days = np.asarray(days)
     out = (EPOCH + days.astype("timedelta64[D]")).astype("datetime64[D]")
     return np.where(days < -100000, np.datetime64("NaT"), out) if days.dtype.kind == "i" else out
-
-
-def pnc_check_letter(year2: np.ndarray, serial: np.ndarray) -> np.ndarray:
-    """PNC-style check character: (two-digit year followed by the 7-digit serial) mod 23."""
-    letters = np.array(list(PNC_CHECK))
-    return letters[(year2.astype(np.int64) * 10_000_000 + serial.astype(np.int64)) % 23]
 
 
 def format_pnc(year2: np.ndarray, serial: np.ndarray) -> pd.Series:

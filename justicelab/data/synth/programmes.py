@@ -38,7 +38,7 @@ class Programme:
     max_custodial_months: float | None = None
     ogrs_weight: float = 1.0
     needs_weight: float = 0.4
-    start_offset: tuple[int, int] = (0, 120)  # intervention start, days after the index date
+    start_offset: tuple[int, int] = (0, 60)  # intervention start, days after the index date
     duration: tuple[int, int] = (60, 240)
 
 

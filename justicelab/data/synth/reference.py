@@ -44,7 +44,7 @@ OFFENCE_CLASSES = ("indictable_only", "either_way", "summary")
 # offence group -> (share among offences, P(indictable-only), P(either-way), P(summary), sexual)
 OFFENCE_GROUPS: dict[str, tuple[float, float, float, float, bool]] = {
     "Violence against the person": (0.17, 0.05, 0.70, 0.25, False),
-    "Sexual offences": (0.015, 0.35, 0.60, 0.05, True),
+    "Sexual offences": (0.003, 0.35, 0.60, 0.05, True),
     "Robbery": (0.015, 1.00, 0.00, 0.00, False),
     "Theft offences": (0.26, 0.00, 0.92, 0.08, False),
     "Criminal damage and arson": (0.05, 0.03, 0.67, 0.30, False),

@@ -21,7 +21,7 @@ from .reference import nicknames, word_list
 ERROR_RATES = {
     "nickname": 0.10, "forename_typo": 0.04, "surname_typo": 0.04, "alias_identity": 0.04,
     "day_month_swapped": 0.03, "year_typo": 0.015, "day_off_by_one": 0.015,
-    "pnc_given": 0.6, "pnc_wrong": 0.05, "not_on_database": 0.03, "duplicate": 0.015, "case_changed": 0.08,
+    "pnc_given": 0.6, "pnc_wrong": 0.05, "not_on_database": 0.03, "duplicate": 0.015, "case_changed": 0.08, "late_start": 0.04,
 }
 
 
@@ -41,8 +41,9 @@ def _uk_date(d: pd.Timestamp) -> str:
     return f"{d.day:02d}/{d.month:02d}/{d.year}"
 
 
-def make_submission(db_path: str | Path, programme: str, seed: int = 1) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
-    """(submission rows, truth rows, programme metadata)."""
+def make_submission(db_path: str | Path, programme: str, seed: int = 1, size: int | None = None
+                    ) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
+    """(submission rows, truth rows, programme metadata); `size` samples that many participants."""
     prog = by_name(programme)
     con = duckdb.connect(str(db_path), read_only=True)
     try:
@@ -60,11 +61,13 @@ def make_submission(db_path: str | Path, programme: str, seed: int = 1) -> tuple
     if people.empty:
         raise JusticeLabError(f"programme {programme!r} has no participants in {db_path}")
     rng = np.random.default_rng(seed)
+    if size is not None and size < len(people):
+        people = people.iloc[np.sort(rng.choice(len(people), size, replace=False))].reset_index(drop=True)
     alias_of = {pid: g for pid, g in aliases.groupby("person_id")}
     nick = nicknames()
     rows, truth = [], []
     for rec in people.itertuples(index=False):
-        r = rng.random(12)
+        r = rng.random(12)  # one draw per kind of error, in a fixed order
         fore, sur, dob = rec.forename, rec.surname, pd.Timestamp(rec.date_of_birth)
         if r[0] < ERROR_RATES["alias_identity"] and rec.person_id in alias_of:
             a = alias_of[rec.person_id].iloc[0]
@@ -93,10 +96,13 @@ def make_submission(db_path: str | Path, programme: str, seed: int = 1) -> tuple
                 k = pos[int(rng.integers(0, len(pos)))]
                 digits[k] = str((int(digits[k]) + 1 + int(rng.integers(0, 8))) % 10)
                 pnc = "".join(digits)
+        start, end = pd.Timestamp(rec.intervention_start), pd.Timestamp(rec.intervention_end)
+        if r[11] < ERROR_RATES["late_start"]:  # worked with long after the sentence: no matching index event
+            shift = pd.Timedelta(days=int(rng.integers(220, 400)))
+            start, end = start + shift, end + shift
         row = {"forename": fore, "surname": sur, "date_of_birth": dob_text,
                "sex": "Male" if rec.gender == "M" else "Female", "pnc_id": pnc,
-               "intervention_start": _uk_date(pd.Timestamp(rec.intervention_start)),
-               "intervention_end": _uk_date(pd.Timestamp(rec.intervention_end)),
+               "intervention_start": _uk_date(start), "intervention_end": _uk_date(end),
                "attendance": "completed" if r[8] < 0.7 else "partial",
                "delivery_mode": "one-to-one" if r[9] < 0.6 else "group"}
         rows.append(row)
@@ -123,8 +129,9 @@ def make_submission(db_path: str | Path, programme: str, seed: int = 1) -> tuple
     return submission, truth_frame, meta
 
 
-def write_submission(db_path: str | Path, programme: str, out: str | Path, seed: int = 1) -> dict[str, Path]:
-    submission, truth, meta = make_submission(db_path, programme, seed)
+def write_submission(db_path: str | Path, programme: str, out: str | Path, seed: int = 1,
+                     size: int | None = None) -> dict[str, Path]:
+    submission, truth, meta = make_submission(db_path, programme, seed, size)
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     paths = {"submission": out, "truth": out.with_suffix(".truth.csv"), "programme": out.with_suffix(".programme.json")}

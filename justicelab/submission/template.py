@@ -1,0 +1,45 @@
+"""The submission template: the columns an organisation sends, and the names people give them."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Field:
+    name: str
+    required: bool
+    description: str
+    aliases: tuple[str, ...] = ()
+    kind: str = "text"  # text, date, sex, pnc
+
+
+FIELDS: tuple[Field, ...] = (
+    Field("forename", True, "First name as the person gave it.", ("first name", "firstname", "given name", "first_name")),
+    Field("surname", True, "Family name.", ("last name", "lastname", "family name", "last_name")),
+    Field("date_of_birth", True, "Date of birth, day first (31/01/1985) or ISO (1985-01-31).",
+          ("dob", "date of birth", "birth date", "birthdate"), "date"),
+    Field("sex", True, "Male or Female (M/F accepted).", ("gender",), "sex"),
+    Field("pnc_id", False, "Police National Computer id, e.g. 98/123456X, if known.",
+          ("pnc", "pnc number", "pnc id", "pncid"), "pnc"),
+    Field("intervention_start", False, "Date the person started with the programme.",
+          ("start date", "start", "referral date"), "date"),
+    Field("intervention_end", False, "Date the person finished.", ("end date", "end"), "date"),
+    Field("index_date", False, "Conviction or release date the work related to, if known.",
+          ("conviction date", "index date", "release date"), "date"),
+)
+REQUIRED = [f.name for f in FIELDS if f.required]
+MINIMUM_PEOPLE = 60  # the Data Lab's minimum for an analysis
+
+
+def canonical_column(name: str) -> str | None:
+    key = " ".join(str(name).strip().lower().replace("_", " ").split())
+    for f in FIELDS:
+        if key == f.name.replace("_", " ") or key in f.aliases or key.replace(" ", "_") in f.aliases:
+            return f.name
+    return None
+
+
+def template_markdown() -> str:
+    rows = "\n".join(f"| `{f.name}` | {'yes' if f.required else 'no'} | {f.description} | "
+                     f"{', '.join(f.aliases)} |" for f in FIELDS)
+    return rows
