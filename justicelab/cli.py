@@ -282,6 +282,15 @@ def link(submission: Path = typer.Argument(..., help="The submission (.csv or .x
 
 
 @app.command()
+def template(out: Path = typer.Option(Path("."), "--out", help="Folder to write the templates to.")):
+    """Write the blank submission template (CSV and Excel)."""
+    from .submission.template import write_templates
+
+    for path in write_templates(out):
+        console.print(str(path))
+
+
+@app.command()
 def version():
     """Print the version."""
     console.print(__version__)

@@ -89,3 +89,13 @@ class Fixture:
         for name, frame in self.frames().items():
             engine.register_typed(name, frame, {c.name: c.type for c in TABLES[name].columns})
         return engine
+
+
+def synthetic_db(tmp_path_factory, people: int, seed: int):
+    """A synthetic database file for a test module."""
+    from justicelab.data.db import write_database
+    from justicelab.data.synth.generator import SynthConfig, generate
+
+    path = tmp_path_factory.mktemp("synth") / f"db_{people}_{seed}.duckdb"
+    write_database(path, generate(SynthConfig(people=people, seed=seed)))
+    return path

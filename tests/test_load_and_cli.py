@@ -8,11 +8,11 @@ import duckdb
 import pandas as pd
 import pytest
 
+from tests.fixtures import synthetic_db
+
 from justicelab.cli import main
-from justicelab.data.db import write_database
 from justicelab.data.load import export_folder, load_folder
 from justicelab.data.schema import data_dictionary_markdown
-from justicelab.data.synth.generator import SynthConfig, generate
 from justicelab.data.synth.submission import make_submission
 from justicelab.errors import DataError
 from pathlib import Path
@@ -20,9 +20,7 @@ from pathlib import Path
 
 @pytest.fixture(scope="module")
 def small_db(tmp_path_factory):
-    path = tmp_path_factory.mktemp("db") / "small.duckdb"
-    write_database(path, generate(SynthConfig(people=20_000, seed=11)))
-    return path
+    return synthetic_db(tmp_path_factory, 20_000, 11)
 
 
 def test_export_then_load_round_trip(small_db, tmp_path):

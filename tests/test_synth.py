@@ -6,6 +6,8 @@ import duckdb
 import numpy as np
 import pytest
 
+from tests.fixtures import synthetic_db
+
 from justicelab.data.db import write_database
 from justicelab.data.schema import TABLES
 from justicelab.data.synth.generator import SynthConfig, generate
@@ -19,9 +21,7 @@ N = 60_000
 
 @pytest.fixture(scope="module")
 def synth_db(tmp_path_factory):
-    path = tmp_path_factory.mktemp("synth") / "db.duckdb"
-    write_database(path, generate(SynthConfig(people=N, seed=7)))
-    return path
+    return synthetic_db(tmp_path_factory, N, 7)
 
 
 def _table_hashes(path) -> dict[str, str]:

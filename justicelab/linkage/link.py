@@ -91,11 +91,11 @@ def link_submission(rows: pd.DataFrame, db_path: str | Path, link_probability: f
         UNION ALL
         SELECT 'a' || CAST(row_number() OVER (ORDER BY a.person_id) AS VARCHAR), a.person_id, NULL, a.forename,
                a.surname, a.date_of_birth, p.gender, NULL FROM jdl.alias a JOIN jdl.person p USING (person_id))''')}""")
-    n_ids = con.execute("SELECT count(*) FROM identities").fetchall()[0][0]
+    n_ids, n_people = con.execute("SELECT count(*), count(DISTINCT person_id) FROM identities").fetchall()[0]
 
     db_api = DuckDBAPI(connection=con)
     linker = Linker([db_api.register("submission_ids"), db_api.register("identities")],
-                    settings(prior=1.0 / max(n_ids, 1)), log_level=logging.WARNING)
+                    settings(prior=1.0 / max(n_ids, 1), n_people=n_people), log_level=logging.WARNING)
     linker.training.estimate_u_using_random_sampling(max_pairs=U_SAMPLE_PAIRS, seed=seed)
     scored = linker.inference.predict(threshold_match_weight=-10).as_pandas_dataframe()
     pnc = con.execute("""

@@ -24,7 +24,7 @@ def _levels(column: str, extra: list = (), m: tuple[float, ...] = ()) -> list:
     return out
 
 
-def settings(prior: float) -> SettingsCreator:
+def settings(prior: float, n_people: int) -> SettingsCreator:
     forename = cl.CustomComparison(
         _levels("forename", [cll.ExactMatchLevel("forename_canon")], m=(0.83, 0.08, 0.04, 0.03, 0.02)),
         output_column_name="forename")
@@ -44,8 +44,11 @@ def settings(prior: float) -> SettingsCreator:
     ], output_column_name="sex")
     pnc = cl.CustomComparison([
         cll.NullLevel("pnc_id"),
-        cll.ExactMatchLevel("pnc_id").configure(m_probability=0.97, fix_m_probability=True),
-        cll.ElseLevel().configure(m_probability=0.03, fix_m_probability=True),
+        # PNC ids are unique: two different people agree by chance with probability 1 / people
+        cll.ExactMatchLevel("pnc_id").configure(m_probability=0.97, fix_m_probability=True,
+                                                u_probability=1.0 / max(n_people, 1), fix_u_probability=True),
+        cll.ElseLevel().configure(m_probability=0.03, fix_m_probability=True,
+                                  u_probability=1.0 - 1.0 / max(n_people, 1), fix_u_probability=True),
     ], output_column_name="pnc_id")
     return SettingsCreator(
         link_type="link_only",

@@ -43,3 +43,42 @@ def template_markdown() -> str:
     rows = "\n".join(f"| `{f.name}` | {'yes' if f.required else 'no'} | {f.description} | "
                      f"{', '.join(f.aliases)} |" for f in FIELDS)
     return rows
+
+
+EXAMPLE = {"forename": "Jane", "surname": "Example", "date_of_birth": "31/01/1985", "sex": "Female",
+           "pnc_id": "", "intervention_start": "15/03/2017", "intervention_end": "30/06/2017", "index_date": "",
+           "attendance": "completed", "delivery_mode": "one-to-one"}
+
+
+def write_templates(folder) -> list:
+    """The blank template as CSV and as an Excel workbook with a guidance sheet and a programme sheet."""
+    from pathlib import Path
+
+    import openpyxl
+    from openpyxl.styles import Font
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    columns = list(EXAMPLE)
+    csv_path = folder / "submission_template.csv"
+    csv_path.write_text(",".join(columns) + "\n" + ",".join(EXAMPLE.values()) + "\n", encoding="utf-8")
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "People"
+    ws.append(columns)
+    ws.append(list(EXAMPLE.values()))
+    for cell in ws[1]:
+        cell.font = Font(bold=True)
+    guide = wb.create_sheet("Guidance")
+    guide.append(["column", "required", "what to enter", "also accepted as a heading"])
+    for f in FIELDS:
+        guide.append([f.name, "yes" if f.required else "no", f.description, ", ".join(f.aliases)])
+    guide.append(["(any other column)", "no", "Your own fields, e.g. attendance or delivery mode, for "
+                  "sub-analyses.", ""])
+    prog = wb.create_sheet("Programme")
+    for row in (["programme name", ""], ["organisation", ""], ["description, in your own words", ""],
+                ["contact email", ""]):
+        prog.append(row)
+    xlsx_path = folder / "submission_template.xlsx"
+    wb.save(xlsx_path)
+    return [csv_path, xlsx_path]

@@ -5,9 +5,10 @@ import numpy as np
 import pandas as pd
 
 from ...identifiers import PNC_CHECK, pnc_check_letter  # noqa: F401 (re-exported)
-from .reference import ETHNICITY, NATIONALITY, REGIONS, local_authorities, nicknames, word_list
+from .reference import ETHNICITY, NATIONALITY, REGIONS, local_authorities, nicknames, rare_surnames, word_list
 
 EPOCH = np.datetime64("1970-01-01", "D")
+RARE_SURNAME_SHARE = 0.45  # people whose surname is outside the common-name list
 
 
 def day(iso: str) -> int:
@@ -73,7 +74,11 @@ def person_table(people: dict[str, np.ndarray], rng: np.random.Generator) -> pd.
     forenames = pd.Index(list(dict.fromkeys(males + females)))
     forename = labels(np.where(male, _pick_names(rng, males, forenames, n), _pick_names(rng, females, forenames, n)),
                       forenames)
-    surname = labels(_pick_names(rng, surnames, pd.Index(surnames), n, offset=8.0), surnames)
+    rare = rare_surnames()
+    all_surnames = pd.Index(list(dict.fromkeys(surnames + rare)))
+    common = _pick_names(rng, surnames, all_surnames, n, offset=20.0)
+    tail = all_surnames.get_indexer(list(rare))[rng.integers(0, len(rare), n)]
+    surname = labels(np.where(rng.random(n) < RARE_SURNAME_SHARE, tail, common), all_surnames)
     year = (people["first_offence"] // 365.25 + 1970).astype(np.int64)
     # unique serials within each year of first arrest
     order = np.lexsort((rng.random(n), year))

@@ -68,6 +68,23 @@ def word_list(name: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(text.split()))  # unique, in file order
 
 
+# Rare surnames: real populations have tens of thousands. Common names come from surnames.txt; this
+# long tail (prefix + suffix, e.g. Ashworth, Stockley) gives the rest, so that name and date of birth
+# collide about as rarely as on the real PNC.
+SURNAME_PREFIXES = (
+    "Ash Brad Black Brook Whit Hol Ald Hart Fair Wood Green Lang Mar Stan Thorn Wake Wick Mil Nor Pen Rad Red "
+    "Sel Shel Ship Stock Tad Wen Win Bur Cal Cro Dar Ed Elm Farn Gil Ham Hay Hor Kel Kings Lind Mor New Old Ox "
+    "Pres Rams Row Sher Ster Sut Tem Up Wal Wes Wid Yar Al Ber Bil Car Chat Col Dun Eg Fen Gar Har Lan Lox Mab "
+    "Oak Pem Rock Sal Tin Bel Cheat Dray Fox Grims Hux Ing Jar Knott Lea Mel Nut Pad Quin Roth Sand Tor").split()
+SURNAME_SUFFIXES = ("worth shaw ford ley ton well field wood by ham more stead combe bury den dale wick hurst land "
+                    "low son er ing man ridge brook thorpe cott hill gate ings sey wyn ell ock ard ey ins ore").split()
+
+
+@cache
+def rare_surnames() -> tuple[str, ...]:
+    return tuple(dict.fromkeys(p + s for p in SURNAME_PREFIXES for s in SURNAME_SUFFIXES))
+
+
 @cache
 def nicknames() -> dict[str, tuple[str, ...]]:
     text = resources.files(__package__).joinpath("nicknames.txt").read_text(encoding="utf-8")
