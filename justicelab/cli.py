@@ -255,7 +255,8 @@ def link(submission: Path = typer.Argument(..., help="The submission (.csv or .x
          out: Path = typer.Option(..., "--out", help="Folder for the treatment group, exclusions and diagnostics."),
          accept_errors: bool = typer.Option(False, "--accept-errors",
                                             help="Go ahead without rows whose details could not be read."),
-         us_dates: bool = typer.Option(False, "--us-dates", help="Dates are month first.")):
+         us_dates: bool = typer.Option(False, "--us-dates", help="Dates are month first."),
+         engine_name: str = typer.Option("duckdb", "--engine", help="duckdb, or spark (--db is a Parquet folder).")):
     """Link a submission to the database and build the treatment group, counting every exclusion."""
     from .data.db import require_database
     from .linkage.link import link_submission
@@ -270,7 +271,9 @@ def link(submission: Path = typer.Argument(..., help="The submission (.csv or .x
         raise JusticeLabError(f"{len(v.errors)} problems make rows unreadable: run 'justicelab validate "
                               f"{submission}' to see them, or pass --accept-errors to exclude those rows")
     with _steps(3, "linkage") as advance:
-        linkage = link_submission(v.rows[v.rows["status"] == "ok"], db)
+        if engine_name not in ("duckdb", "spark"):
+            raise JusticeLabError("--engine must be duckdb or spark")
+        linkage = link_submission(v.rows[v.rows["status"] == "ok"], db, engine=engine_name)
         advance("linked")
         group = build_treatment_group(db, v.rows, linkage.links)
         advance("treatment group")

@@ -10,7 +10,9 @@ def spark_session():
     pytest.importorskip("pyspark")
     from pyspark.sql import SparkSession
 
-    spark = (SparkSession.builder.master("local[2]").appName("justicelab-tests")
+    from justicelab.engine.spark_engine import _splink_jar
+
+    spark = (SparkSession.builder.master("local[2]").appName("justicelab-tests").config("spark.jars", _splink_jar())
              .config("spark.sql.shuffle.partitions", "2").config("spark.ui.enabled", "false")
              .config("spark.sql.session.timeZone", "UTC").getOrCreate())
     yield spark

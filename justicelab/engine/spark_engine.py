@@ -9,6 +9,15 @@ from ..errors import JusticeLabError
 from .base import Dialect, Engine
 
 
+def _splink_jar() -> str:
+    """Splink's similarity UDFs (Jaro-Winkler and friends), shipped inside the splink package."""
+    try:
+        from splink.internals.spark.jar_location import similarity_jar_location
+    except ImportError:  # pragma: no cover - splink is a dependency
+        return ""
+    return similarity_jar_location()
+
+
 class SparkDialect(Dialect):
     name = "spark"
 
@@ -34,6 +43,7 @@ class SparkEngine(Engine):
             except ImportError as exc:  # pragma: no cover - depends on install
                 raise JusticeLabError("Spark engine needs PySpark: pip install 'justicelab[spark]'") from exc
             spark = (SparkSession.builder.master(master).appName(app_name)
+                     .config("spark.jars", _splink_jar())
                      .config("spark.sql.shuffle.partitions", "4")
                      .config("spark.sql.session.timeZone", "UTC")
                      .config("spark.ui.enabled", "false")

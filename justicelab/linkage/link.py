@@ -31,21 +31,53 @@ REVIEW_PROBABILITY = 0.50
 MARGIN_BITS = 3.0
 
 
-def _norm(expr: str) -> str:
-    return f"nullif(trim(regexp_replace(lower(regexp_replace(CAST({expr} AS VARCHAR), '-', ' ', 'g')), '[^a-z'' ]', '', 'g')), '')"
+# the few SQL spellings that differ between DuckDB and Spark (with Splink's similarity UDFs)
+DIALECTS = {
+    "duckdb": {"regex": "regexp_replace({x}, '{p}', '{r}', 'g')", "text": "VARCHAR",
+               "yyyymmdd": "strftime({d}, '%Y%m%d')", "jaro_winkler": "jaro_winkler_similarity"},
+    "spark": {"regex": "regexp_replace({x}, '{p}', '{r}')", "text": "STRING",
+              "yyyymmdd": "date_format({d}, 'yyyyMMdd')", "jaro_winkler": "jaro_winkler"},
+}
 
 
-def _identity_sql(source: str) -> str:
+def _norm(expr: str, dialect: str = "duckdb") -> str:
+    d = DIALECTS[dialect]
+    hyphens = d["regex"].format(x=f"CAST({expr} AS {d['text']})", p="-", r=" ")
+    letters = d["regex"].format(x=f"lower({hyphens})", p="[^a-z'' ]", r="")
+    return f"nullif(trim({letters}), '')"
+
+
+def _identity_sql(source: str, dialect: str = "duckdb") -> str:
     """Derived matching columns for a table with unique_id, person_id, row, forename, surname, dob, sex, pnc_id."""
+    fore = _norm("s.forename", dialect)
     return f"""
-        SELECT s.unique_id, s.person_id, s.row, {_norm('s.forename')} AS forename,
-               coalesce(n.canonical, {_norm('s.forename')}) AS forename_canon,
-               {_norm('s.surname')} AS surname, s.dob, year(s.dob) AS birth_year,
-               strftime(s.dob, '%Y%m%d') AS dob_text,
+        SELECT s.unique_id, s.person_id, s.row, {fore} AS forename,
+               coalesce(n.canonical, {fore}) AS forename_canon,
+               {_norm('s.surname', dialect)} AS surname, s.dob, year(s.dob) AS birth_year,
+               {DIALECTS[dialect]['yyyymmdd'].format(d='s.dob')} AS dob_text,
                CASE WHEN day(s.dob) <= 12 AND day(s.dob) <> month(s.dob)
                     THEN make_date(year(s.dob), day(s.dob), month(s.dob)) END AS dob_swapped,
                s.sex, s.pnc_id
-        FROM {source} s LEFT JOIN nickname_map n ON n.name = {_norm('s.forename')}"""
+        FROM {source} s LEFT JOIN nickname_map n ON n.name = {fore}"""
+
+
+DATABASE_IDENTITIES = """(
+    SELECT concat('p', CAST(person_id AS {text})) AS unique_id, person_id, CAST(NULL AS INTEGER) AS row, forename,
+           surname, date_of_birth AS dob, gender AS sex, pnc_id FROM {prefix}person
+    UNION ALL
+    SELECT concat('a', CAST(row_number() OVER (ORDER BY a.person_id, a.forename, a.surname, a.date_of_birth)
+                            AS {text})), a.person_id, CAST(NULL AS INTEGER), a.forename, a.surname,
+           a.date_of_birth, p.gender, CAST(NULL AS {text})
+    FROM {prefix}alias a JOIN {prefix}person p ON p.person_id = a.person_id)"""
+
+
+def _pnc_sql(dialect: str) -> str:
+    jw = DIALECTS[dialect]["jaro_winkler"]
+    return f"""
+        SELECT s.row, p.person_id FROM submission_ids s JOIN identities p
+          ON p.pnc_id = s.pnc_id AND p.unique_id LIKE 'p%'
+        WHERE s.dob = p.dob OR s.dob_swapped = p.dob
+           OR ({jw}(s.surname, p.surname) >= 0.88 AND {jw}(s.forename_canon, p.forename_canon) >= 0.80)"""
 
 
 def _nickname_frame() -> pd.DataFrame:
@@ -63,48 +95,79 @@ class LinkageResult:
     diagnostics: dict = field(default_factory=dict)
 
 
-def link_submission(rows: pd.DataFrame, db_path: str | Path, link_probability: float = LINK_PROBABILITY,
-                    review_probability: float = REVIEW_PROBABILITY, margin_bits: float = MARGIN_BITS,
-                    seed: int = 1) -> LinkageResult:
-    """`rows`: the usable rows of a validated submission (row, forename, surname, date_of_birth, sex, pnc_id)."""
-    from splink import DuckDBAPI, Linker
+def _submission_frame(rows: pd.DataFrame) -> pd.DataFrame:
+    return pd.DataFrame({
+        "unique_id": "s" + rows["row"].astype(str), "person_id": pd.array([None] * len(rows), dtype="Int64"),
+        "row": rows["row"].astype(int).to_numpy(), "forename": rows["forename"].astype(str),
+        "surname": rows["surname"].astype(str), "dob": pd.to_datetime(rows["date_of_birth"]).dt.date,
+        "sex": rows["sex"].astype(str),
+        "pnc_id": rows["pnc_id"].astype(object).where(rows["pnc_id"].notna(), None) if "pnc_id" in rows else None})
+
+
+def _prepare_duckdb(rows: pd.DataFrame, db_path: Path):
+    from splink import DuckDBAPI
 
     con = duckdb.connect()
     try:
-        con.execute(f"ATTACH '{Path(db_path)}' AS jdl (READ_ONLY)")
+        con.execute(f"ATTACH '{db_path}' AS jdl (READ_ONLY)")
     except duckdb.Error as exc:
         raise JusticeLabError(f"cannot open the database {db_path}: {exc}") from exc
     con.register("nickname_frame", _nickname_frame())
     con.execute("CREATE TABLE nickname_map AS SELECT * FROM nickname_frame")
-    sub = pd.DataFrame({
-        "unique_id": "s" + rows["row"].astype(str), "person_id": pd.array([None] * len(rows), dtype="Int64"),
-        "row": rows["row"].astype(int).to_numpy(), "forename": rows["forename"], "surname": rows["surname"],
-        "dob": pd.to_datetime(rows["date_of_birth"]), "sex": rows["sex"],
-        "pnc_id": rows["pnc_id"] if "pnc_id" in rows else None})
-    con.register("submission_frame", sub)
-    con.execute(f"""CREATE TABLE submission_ids AS
-        {_identity_sql("(SELECT unique_id, person_id, row, forename, surname, CAST(dob AS DATE) AS dob, sex, "
-                       "pnc_id FROM submission_frame)")}""")
-    con.execute(f"""CREATE TABLE identities AS {_identity_sql('''(
-        SELECT 'p' || person_id AS unique_id, person_id, CAST(NULL AS INTEGER) AS row, forename, surname,
-               date_of_birth AS dob, gender AS sex, pnc_id FROM jdl.person
-        UNION ALL
-        SELECT 'a' || CAST(row_number() OVER (ORDER BY a.person_id) AS VARCHAR), a.person_id, NULL, a.forename,
-               a.surname, a.date_of_birth, p.gender, NULL FROM jdl.alias a JOIN jdl.person p USING (person_id))''')}""")
-    n_ids, n_people = con.execute("SELECT count(*), count(DISTINCT person_id) FROM identities").fetchall()[0]
+    con.register("submission_frame", _submission_frame(rows))
+    con.execute(f"CREATE TABLE submission_ids AS {_identity_sql('submission_frame')}")
+    con.execute(f"CREATE TABLE identities AS "
+                f"{_identity_sql(DATABASE_IDENTITIES.format(prefix='jdl.', text='VARCHAR'))}")
+    counts = con.execute("SELECT count(*), count(DISTINCT person_id) FROM identities").fetchall()[0]
+    pnc = con.execute(_pnc_sql("duckdb")).df()
+    return DuckDBAPI(connection=con), counts, pnc, con.close
 
-    db_api = DuckDBAPI(connection=con)
-    linker = Linker([db_api.register("submission_ids"), db_api.register("identities")],
-                    settings(prior=1.0 / max(n_ids, 1), n_people=n_people), log_level=logging.WARNING)
-    linker.training.estimate_u_using_random_sampling(max_pairs=U_SAMPLE_PAIRS, seed=seed)
-    scored = linker.inference.predict(threshold_match_weight=-10).as_pandas_dataframe()
-    pnc = con.execute("""
-        SELECT s.row, p.person_id FROM submission_ids s JOIN identities p
-          ON p.pnc_id = s.pnc_id AND p.unique_id LIKE 'p%'
-        WHERE s.dob = p.dob OR s.dob_swapped = p.dob
-           OR (jaro_winkler_similarity(s.surname, p.surname) >= 0.88
-               AND jaro_winkler_similarity(s.forename_canon, p.forename_canon) >= 0.80)""").df()
-    con.close()
+
+def _prepare_spark(rows: pd.DataFrame, folder: Path, spark=None):
+    from splink import SparkAPI
+
+    from ..engine.spark_engine import SparkEngine
+
+    engine = SparkEngine(spark=spark)
+    session = engine.spark
+    for table in ("person", "alias"):
+        path = folder / f"{table}.parquet"
+        if not path.exists():
+            raise JusticeLabError(f"{folder} has no {table}.parquet (write one with 'justicelab export')")
+        engine.register_parquet(table, str(path))
+    session.createDataFrame(_nickname_frame()).createOrReplaceTempView("nickname_map")
+    session.createDataFrame(_submission_frame(rows)).createOrReplaceTempView("submission_frame")
+    session.sql(_identity_sql("submission_frame", "spark")).cache().createOrReplaceTempView("submission_ids")
+    identities = session.sql(_identity_sql(DATABASE_IDENTITIES.format(prefix="", text="STRING"), "spark")).cache()
+    identities.createOrReplaceTempView("identities")
+    counts = session.sql("SELECT count(*), count(DISTINCT person_id) FROM identities").collect()[0]
+    db_api = SparkAPI(spark_session=session, break_lineage_method="persist")  # registers Splink's similarity UDFs (jaro_winkler, ...)
+    pnc = session.sql(_pnc_sql("spark")).toPandas()
+    return db_api, tuple(counts), pnc, lambda: None
+
+
+def link_submission(rows: pd.DataFrame, db_path: str | Path, link_probability: float = LINK_PROBABILITY,
+                    review_probability: float = REVIEW_PROBABILITY, margin_bits: float = MARGIN_BITS,
+                    seed: int = 1, engine: str = "duckdb", spark=None) -> LinkageResult:
+    """`rows`: the usable rows of a validated submission (row, forename, surname, date_of_birth, sex, pnc_id).
+
+    engine="duckdb": `db_path` is the DuckDB file. engine="spark": a folder of Parquet tables
+    (`justicelab export`), linked with Splink's Spark backend.
+    """
+    from splink import Linker
+
+    prepare = {"duckdb": _prepare_duckdb, "spark": _prepare_spark}.get(engine)
+    if prepare is None:
+        raise JusticeLabError("engine must be duckdb or spark")
+    args = (rows, Path(db_path)) if engine == "duckdb" else (rows, Path(db_path), spark)
+    db_api, (n_ids, n_people), pnc, close = prepare(*args)
+    try:
+        linker = Linker([db_api.register("submission_ids"), db_api.register("identities")],
+                        settings(prior=1.0 / max(n_ids, 1), n_people=n_people), log_level=logging.WARNING)
+        linker.training.estimate_u_using_random_sampling(max_pairs=U_SAMPLE_PAIRS, seed=seed)
+        scored = linker.inference.predict(threshold_match_weight=-10).as_pandas_dataframe()
+    finally:
+        close()
     return _decide(rows, scored, pnc, link_probability, review_probability, margin_bits, n_ids)
 
 

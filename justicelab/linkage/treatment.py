@@ -74,8 +74,14 @@ def build_treatment_group(db_path: str | Path, records: pd.DataFrame, links: pd.
 
     engine = DuckDBEngine()
     con = engine.con
-    con.execute(f"ATTACH '{Path(db_path)}' AS jdl (READ_ONLY)")
-    for table in ("person", "disposal", "offence", "assessment", "benefit_spell", "employment_spell"):
+    tables = ("person", "disposal", "offence", "assessment", "benefit_spell", "employment_spell")
+    if Path(db_path).is_dir():  # a Parquet export (the Spark layout): DuckDB reads the same files
+        con.execute("CREATE SCHEMA jdl")
+        for table in tables:
+            con.execute(f"CREATE VIEW jdl.{table} AS SELECT * FROM read_parquet('{Path(db_path) / table}.parquet')")
+    else:
+        con.execute(f"ATTACH '{Path(db_path)}' AS jdl (READ_ONLY)")
+    for table in tables:
         con.execute(f"CREATE VIEW {table} AS SELECT * FROM jdl.{table}")
     snapshot = con.execute("SELECT max(proven_date) FROM offence").fetchall()[0][0]
     engine.register("linked", linked)
