@@ -277,7 +277,9 @@ def link(submission: Path = typer.Argument(..., help="The submission (.csv or .x
         advance("linked")
         group = build_treatment_group(db, v.rows, linkage.links)
         advance("treatment group")
-        paths = write_outputs(out, v.report(), linkage, group, v.summary())
+        from .submission.validate import read_programme
+
+        paths = write_outputs(out, v.report(), linkage, group, {**v.summary(), "programme": read_programme(submission)})
         advance("written")
     for line in attrition_sentences(group.attrition):
         console.print(line)

@@ -82,6 +82,9 @@ def test_missing_required_column_is_refused(tmp_path):
 
 def test_excel_date_cells_and_text_dates(tmp_path):
     wb = openpyxl.Workbook()
+    prog = wb.create_sheet("Programme")
+    prog.append(["programme name", "Test Mentoring"])
+    prog.append(["description, in your own words", "We meet people weekly."])
     ws = wb.active
     ws.append(["Forename", "Surname", "Date of birth", "Sex", "Intervention start"])
     for i in range(70):
@@ -94,6 +97,9 @@ def test_excel_date_cells_and_text_dates(tmp_path):
     assert v.rows.loc[1, "date_of_birth"] == date(1980, 2, 2)  # a real Excel date cell
     assert v.rows.loc[0, "date_of_birth"] == date(1981, 1, 1)  # text, day first
     assert v.rows["intervention_start"].eq(date(2017, 3, 15)).all()
+    from justicelab.submission.validate import read_programme
+    meta = read_programme(path)
+    assert meta["programme"] == "Test Mentoring" and meta["description"] == "We meet people weekly."
 
 
 def test_date_order_ambiguity():

@@ -150,6 +150,32 @@ def _normalise_name(s: str) -> str:
     return " ".join(re.sub(r"[^a-z' \-]", "", str(s).lower()).replace("-", " ").split())
 
 
+def read_programme(path: str | Path) -> dict:
+    """Programme metadata: the workbook's "Programme" sheet, or NAME.programme.json beside a CSV."""
+    import json
+
+    path = Path(path)
+    meta: dict = {}
+    sidecar = path.with_suffix(".programme.json")
+    if sidecar.exists():
+        try:
+            meta = json.loads(sidecar.read_text(encoding="utf-8"))
+        except json.JSONDecodeError as exc:
+            raise JusticeLabError(f"{sidecar.name}: not valid JSON ({exc})") from exc
+    elif path.suffix.lower() in (".xlsx", ".xlsm"):
+        import openpyxl
+
+        wb = openpyxl.load_workbook(path, read_only=True)
+        if "Programme" in wb.sheetnames:
+            keys = {"programme name": "programme", "organisation": "organisation",
+                    "description, in your own words": "description", "contact email": "contact"}
+            for row in wb["Programme"].iter_rows(values_only=True):
+                if row and row[0] and str(row[0]).strip().lower() in keys and len(row) > 1 and row[1]:
+                    meta[keys[str(row[0]).strip().lower()]] = str(row[1]).strip()
+        wb.close()
+    return {k: meta.get(k, "") for k in ("programme", "organisation", "description", "contact")}
+
+
 def validate(path: str | Path, today: date | None = None, day_first: bool = True) -> ValidatedSubmission:
     path = Path(path)
     frame, encoding = _read(path)
