@@ -1,0 +1,196 @@
+"""`justicelab analyse`: submission -> treatment group -> matched comparison groups -> seven measures.
+
+The comparison pool is the official-style adult cohort over the treatment group's index dates,
+with the treatment group's own exclusions applied (follow-up complete, no sexual offence) and the
+participants themselves removed. A national analysis, and one per region with enough participants,
+match that pool to the treatment group by kernel weighting on the logit of a propensity score, then
+estimate every measure with robust (HC1) standard errors.
+"""
+from __future__ import annotations
+
+import hashlib
+import subprocess
+from dataclasses import asdict
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .. import __version__
+from ..engine import DuckDBEngine
+from ..errors import JusticeLabError
+from ..linkage.link import link_submission
+from ..linkage.outputs import attrition_sentences
+from ..linkage.treatment import build_treatment_group
+from ..matching import matchit
+from ..matching.power import required_treated_size_for_rates
+from ..measures.cohort import build_period_cohort
+from ..measures.rules import Rules
+from ..submission.validate import read_programme, validate
+from .config import AnalysisConfig
+from .measures import estimate_measures
+
+SE_METHOD = "hc1"  # kernel weighting: one comparison person serves many treated people
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    files = sorted(path.rglob("*")) if path.is_dir() else [path]
+    for f in files:
+        if f.is_file():
+            with f.open("rb") as fh:
+                for block in iter(lambda: fh.read(1 << 22), b""):
+                    h.update(block)
+    return h.hexdigest()
+
+
+def _code_version() -> str:
+    try:
+        out = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=Path(__file__).parent,
+                             capture_output=True, text=True, timeout=5)
+        return out.stdout.strip() or "not a git checkout"
+    except (OSError, subprocess.SubprocessError):
+        return "not a git checkout"
+
+
+def comparison_pool(db_path: Path, treated: pd.DataFrame, rules: Rules = Rules()) -> pd.DataFrame:
+    start = pd.Timestamp(treated["index_date"].min()).date()
+    end = pd.Timestamp(treated["index_date"].max()).date()
+    with DuckDBEngine() as engine:
+        con = engine.con
+        con.execute(f"ATTACH '{db_path}' AS jdl (READ_ONLY)")
+        for table in ("person", "disposal", "offence", "assessment", "benefit_spell", "employment_spell"):
+            con.execute(f"CREATE VIEW {table} AS SELECT * FROM jdl.{table}")
+        build_period_cohort(engine, start, end, rules)
+        pool = engine.query(f"""
+            SELECT m.* FROM cohort_measures m
+            WHERE m.index_date + {rules.last_proven_day} <= (SELECT max(proven_date) FROM offence)
+              AND NOT EXISTS (SELECT 1 FROM disposal d WHERE d.person_id = m.person_id
+                              AND d.disposal_date <= m.index_date AND d.sexual_offence)""")
+    return pool[~pool["person_id"].isin(treated["person_id"])]
+
+
+def prepare(treated: pd.DataFrame, pool: pd.DataFrame, config: AnalysisConfig) -> tuple[pd.DataFrame, list, dict]:
+    """One frame for matching, the covariates to use, and notes on what was adapted and why."""
+    data = pd.concat([treated.assign(treated=1), pool.assign(treated=0)], ignore_index=True)
+    notes = {"exact_on": [], "combined_levels": {}, "comparison_dropped": 0}
+    assessed = data["has_assessment"] == 1
+    data["ogrs_score"] = data["ogrs_score"].fillna(data.loc[assessed, "ogrs_score"].mean())
+    for c in config.numeric_covariates:
+        data[c] = pd.to_numeric(data[c].astype(float).fillna(0), errors="coerce")
+    t = data["treated"] == 1
+    covariates = []
+    for c in config.numeric_covariates:
+        values = data.loc[t, c].unique()
+        if len(values) == 1:  # constant among participants: compare like with like, drop from the model
+            keep = t | (data[c] == values[0])
+            notes["comparison_dropped"] += int((~keep).sum())
+            notes["exact_on"].append(c)
+            data = data[keep]
+            t = data["treated"] == 1
+        else:
+            covariates.append(c)
+    for c in config.categorical_covariates:
+        data[c] = data[c].astype(str)
+        counts = data.loc[t, c].value_counts()
+        rare = set(data[c].unique()) - set(counts[counts >= config.min_level_treated].index)
+        if rare:
+            data.loc[data[c].isin(rare), c] = "Other (combined)"
+            notes["combined_levels"][c] = sorted(rare)
+        present = set(data.loc[t, c].unique())
+        keep = t | data[c].isin(present)
+        notes["comparison_dropped"] += int((~keep).sum())
+        data = data[keep]
+        t = data["treated"] == 1
+        if data.loc[t, c].nunique() > 1 or data[c].nunique() > 1:
+            covariates.append(c)
+    return data.reset_index(drop=True), covariates, notes
+
+
+def run_analysis(name: str, treated: pd.DataFrame, pool: pd.DataFrame, config: AnalysisConfig,
+                 region: str | None = None) -> dict:
+    data, covariates, notes = prepare(treated, pool, config)
+    result = matchit(data, "treated", covariates, method=config.method, caliper=config.caliper)
+    balance = result.summary()
+    matched = result.matched_data()
+    counts = result.counts()
+    measures = estimate_measures(matched, config, SE_METHOD)
+    rate = next(m for m in measures if m["measure"] == "rate")
+    needed = None
+    if not rate.get("withheld") and not rate["significant"]:
+        needed = required_treated_size_for_rates(rate["treated_value"], rate["comparison_value"],
+                                                 n_comparison=rate["comparison_ess"])
+    worst = balance.loc[balance.index != "distance", "smd_after"].abs()
+    return {
+        "name": name, "region": region,
+        "treated": int(counts.loc["all", "Treated"]), "treated_matched": int(counts.loc["matched", "Treated"]),
+        "could_not_be_matched": int(counts.loc["unmatched", "Treated"]),
+        "comparison": int(counts.loc["matched", "Control"]), "comparison_ess": float(counts.loc["matched_ess", "Control"]),
+        "reoffenders_treated": int(matched.loc[matched["treated"] == 1, "reoffended"].sum()),
+        "reoffenders_comparison": int(matched.loc[matched["treated"] == 0, "reoffended"].sum()),
+        "covariates": covariates, "adaptations": notes,
+        "balance": balance.reset_index().replace({np.nan: None}).to_dict(orient="records"),
+        "all_well_matched": balance.all_well_matched(), "largest_smd": float(worst.max()),
+        "largest_smd_variable": str(worst.idxmax()),
+        "measures": measures, "treatment_size_needed_for_rate": needed,
+        "profile": _profile(matched[matched["treated"] == 1]),
+    }
+
+
+def _profile(group: pd.DataFrame) -> dict:
+    def shares(col):
+        return {str(k): round(100 * v) for k, v in group[col].value_counts(normalize=True).sort_index().items()}
+    return {"sex": shares("gender"), "ethnicity": shares("ethnicity"), "nationality": shares("nationality"),
+            "sentence": shares("sentence_group"), "age_min": int(group["age"].min()),
+            "age_max": int(group["age"].max()), "age_mean": round(float(group["age"].mean())),
+            "needs": {c: round(100 * float(group.loc[group["has_assessment"] == 1, c].mean()))
+                      for c in ("need_finance", "need_coping", "need_problem_solving", "need_accommodation",
+                                "need_ete", "need_drugs", "need_alcohol") if group["has_assessment"].any()},
+            "assessed": int(group["has_assessment"].sum())}
+
+
+def analyse(submission: str | Path, db_path: str | Path, config: AnalysisConfig | None = None,
+            progress=lambda step: None) -> dict:
+    config = config or AnalysisConfig()
+    submission, db_path = Path(submission), Path(db_path)
+    progress("validating")
+    v = validate(submission)
+    if v.rejected:
+        raise JusticeLabError(f"submission refused: {v.rejected}")
+    progress("linking")
+    linkage = link_submission(v.rows[v.rows["status"] == "ok"], db_path, seed=config.seed)
+    group = build_treatment_group(db_path, v.rows, linkage.links)
+    treated = group.members
+    if len(treated) < config.min_treated:
+        raise JusticeLabError(f"only {len(treated)} people remain in the treatment group after linkage and "
+                              f"exclusions; the Data Lab needs at least {config.min_treated}")
+    progress("comparison pool")
+    pool = comparison_pool(db_path, treated)
+    progress("matching")
+    analyses = [run_analysis("National", treated, pool, config)]
+    for region, n in treated["region"].value_counts().sort_index().items():
+        if n >= config.min_treated_for_region:
+            analyses.append(run_analysis(region, treated[treated["region"] == region],
+                                         pool[pool["region"] == region], config, region))
+    national = analyses[0]
+    attrition = group.attrition.copy()
+    attrition.loc[len(attrition)] = {"step": "could_not_be_matched", "description": "could not be matched",
+                                     "people": national["could_not_be_matched"], "percent_of_submitted": 0.0}
+    submitted = int(attrition.loc[attrition["step"] == "submitted", "people"].iloc[0])
+    attrition["percent_of_submitted"] = (100 * attrition["people"] / max(submitted, 1)).round(1)
+    programme = read_programme(submission)
+    return {
+        "programme": programme,
+        "provenance": {"package_version": __version__, "code_version": _code_version(),
+                       "configuration": config.model_dump(), "seed": config.seed,
+                       "inputs": {"submission": {"file": submission.name, "sha256": _sha256(submission)},
+                                  "database": {"file": db_path.name, "sha256": _sha256(db_path)}},
+                       "data_snapshot": group.snapshot},
+        "submission": v.summary() | {"file": submission.name},
+        "linkage": linkage.diagnostics,
+        "attrition": attrition.to_dict(orient="records"),
+        "attrition_sentences": attrition_sentences(group.attrition),
+        "not_included": {"profile": group.not_included_profile.to_dict(orient="records"),
+                         "without_information": group.not_included_profile.attrs.get("no_information", 0)},
+        "analyses": analyses,
+    }
