@@ -182,18 +182,24 @@ def _open_engine(db: Path, engine_name: str):
 
 @app.command()
 def demo(out: Path = typer.Option(Path("justicelab-demo"), "--out", help="Folder for the demo's outputs."),
-         people: int = typer.Option(200_000, "--people", min=1_000, help="Size of the synthetic database."),
+         people: int = typer.Option(400_000, "--people", min=20_000, help="Size of the synthetic database."),
+         programme: str = typer.Option("link-worker", "--programme", help="The programme whose report is written."),
          seed: int = typer.Option(1, "--seed")):
-    """The main job, end to end on synthetic data (grows as the analysis and report stages land)."""
+    """The main job on synthetic data: database, submission, linkage, matching, the full report."""
+    import duckdb
+
+    from .analysis.config import AnalysisConfig
+    from .analysis.run import analyse as run_analyse
     from .data.db import write_database
     from .data.synth.generator import SynthConfig, generate
     from .data.synth.submission import write_submission
     from .engine import DuckDBEngine
     from .measures.bulletin import national_statistics
+    from .report.build import write_report
 
     out.mkdir(parents=True, exist_ok=True)
     db = out / "reoffending.duckdb"
-    timings = {}
+    timings: dict[str, float] = {}
     t0 = time.perf_counter()
     with _steps(7, "synthetic database") as advance:
         tables = generate(SynthConfig(people=people, seed=seed), progress=advance)
@@ -201,19 +207,34 @@ def demo(out: Path = typer.Option(Path("justicelab-demo"), "--out", help="Folder
         write_database(db, tables)
     timings["synthetic database"] = time.perf_counter() - t0
     t0 = time.perf_counter()
-    paths = write_submission(db, "link-worker", out / "submission.csv", seed)
-    timings["submission"] = time.perf_counter() - t0
-    t0 = time.perf_counter()
     with DuckDBEngine(db, read_only=True) as engine:
         table, start, end = national_statistics(engine)
-        by_sentence, _, _ = national_statistics(engine, start, end, "sentence")
-    timings["national statistics"] = time.perf_counter() - t0
     _print_bulletin(table, start, end, None)
-    _print_bulletin(by_sentence, start, end, "sentence")
-    console.print(f"Database: {db}\nSubmission for the link-worker programme: {paths['submission']}")
+    timings["national statistics"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    paths = write_submission(db, programme, out / "submission.csv", seed)
+    timings["submission"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    cfg = AnalysisConfig(seed=seed)
+    with _steps(6, "analysis") as advance:
+        results = run_analyse(paths["submission"], db, cfg, progress=advance, linkage_out=out / "linkage")
+    timings["linkage, matching and estimates"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    report = write_report(results, out / "report")
+    timings["report (HTML, PDF, Excel)"] = time.perf_counter() - t0
+    _print_headline(results)
+    truth = duckdb.connect(str(db), read_only=True).execute(
+        "SELECT measure, true_effect FROM truth_effect WHERE programme = ?", [programme]).df()
+    truth = dict(zip(truth["measure"], truth["true_effect"]))
+    national = results["analyses"][0]
+    for key, measure in (("reoffending_rate", "rate"), ("reoffending_frequency", "frequency")):
+        m = next(x for x in national["measures"] if x["measure"] == measure)
+        covered = m["ci_low"] <= truth[key] <= m["ci_high"]
+        console.print(f"Planted true effect on the {measure}: {truth[key]:+.3f}; national estimate "
+                      f"{m['difference']:+.3f} ({m['ci_low']:+.3f} to {m['ci_high']:+.3f}): "
+                      f"{'covered' if covered else 'NOT covered'}")
     console.print("Stage times: " + ", ".join(f"{k} {v:.1f} s" for k, v in timings.items()))
-    console.print("[yellow]Linkage, matching and the report are not built yet (issues 3, 4 and 7).[/yellow]")
-
+    console.print(f"Report: {report['html']}\n        {report.get('pdf')}\n        {report['annex']}")
 
 def _validated(submission: Path, us_dates: bool):
     from .submission.validate import validate as run_validation
@@ -284,6 +305,62 @@ def link(submission: Path = typer.Argument(..., help="The submission (.csv or .x
     for line in attrition_sentences(group.attrition):
         console.print(line)
     console.print(f"Outputs in {out}: " + ", ".join(p.name for p in paths.values()))
+
+
+def _history(results_db: Optional[Path]) -> list[dict]:
+    """Rate effects of every analysis already in a results folder (for the size forest plot)."""
+    points = []
+    if results_db and results_db.exists():
+        for path in sorted(results_db.rglob("results.json")):
+            for a in json.loads(path.read_text(encoding="utf-8")).get("analyses", []):
+                rate = next((m for m in a["measures"] if m["measure"] == "rate" and not m.get("withheld")), None)
+                if rate:
+                    points.append({"treated": a["treated_matched"], "difference": 100 * rate["difference"],
+                                   "ci_low": 100 * rate["ci_low"], "ci_high": 100 * rate["ci_high"],
+                                   "significant": rate["p_value"] <= 0.05})
+    return points
+
+
+@app.command()
+def analyse(submission: Path = typer.Argument(..., help="The submission (.csv or .xlsx)."),
+            db: Path = DB_OPTION,
+            out: Path = typer.Option(..., "--out", help="Folder for results.json, the report and the annex."),
+            config: Optional[Path] = typer.Option(None, "--config", help="Analysis settings (YAML or JSON)."),
+            response: Optional[Path] = typer.Option(None, "--response", help="The organisation's response (text)."),
+            results_db: Optional[Path] = typer.Option(None, "--results-db",
+                                                      help="Folder of earlier results.json files (for the forest plot)."),
+            pdf: bool = typer.Option(True, "--pdf/--no-pdf", help="Also write the PDF.")):
+    """The Data Lab analysis: link, match nationally and by region, estimate the seven measures, write the report."""
+    from .analysis.config import load_config
+    from .analysis.run import analyse as run_analyse
+    from .data.db import require_database
+    from .report.build import write_report
+
+    require_database(db)
+    cfg = load_config(config)
+    with _steps(6, "analysis") as advance:
+        results = run_analyse(submission, db, cfg, progress=advance, linkage_out=out / "linkage")
+        advance("report")
+        paths = write_report(results, out, response.read_text(encoding="utf-8") if response else None,
+                             _history(results_db), pdf=pdf)
+    _print_headline(results)
+    console.print("Report: " + ", ".join(str(p) for p in paths.values()))
+
+
+def _print_headline(results: dict) -> None:
+    from .report import wording as w
+
+    t = Table(title=f"Headline results: {results['programme'].get('programme') or 'programme'}")
+    for col in ("Analysis", "Measure", "Treatment", "Comparison", "Difference (95% CI)", "p"):
+        t.add_column(col)
+    for a in results["analyses"]:
+        for m in a["measures"]:
+            if m["table"] > 3 or m.get("withheld"):
+                continue
+            t.add_row(a["name"], m["measure"], w.value(m["kind"], m["treated_value"]),
+                      w.value(m["kind"], m["comparison_value"]), w.interval(m["kind"], m["ci_low"], m["ci_high"]),
+                      w.p_value(m["p_value"]))
+    console.print(t)
 
 
 @app.command()

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import subprocess
-from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
@@ -67,12 +66,15 @@ def comparison_pool(db_path: Path, treated: pd.DataFrame, rules: Rules = Rules()
             WHERE m.index_date + {rules.last_proven_day} <= (SELECT max(proven_date) FROM offence)
               AND NOT EXISTS (SELECT 1 FROM disposal d WHERE d.person_id = m.person_id
                               AND d.disposal_date <= m.index_date AND d.sexual_offence)""")
-    return pool[~pool["person_id"].isin(treated["person_id"])]
+    pool = pool[~pool["person_id"].isin(treated["person_id"])]
+    return pool.sort_values(["person_id", "disposal_id"]).reset_index(drop=True)  # same order every run
 
 
 def prepare(treated: pd.DataFrame, pool: pd.DataFrame, config: AnalysisConfig) -> tuple[pd.DataFrame, list, dict]:
     """One frame for matching, the covariates to use, and notes on what was adapted and why."""
-    data = pd.concat([treated.assign(treated=1), pool.assign(treated=0)], ignore_index=True)
+    # a fixed row order: engines return rows in any order, and float sums depend on it
+    data = pd.concat([treated.sort_values("person_id").assign(treated=1),
+                      pool.sort_values(["person_id", "disposal_id"]).assign(treated=0)], ignore_index=True)
     notes = {"exact_on": [], "combined_levels": {}, "comparison_dropped": 0}
     assessed = data["has_assessment"] == 1
     data["ogrs_score"] = data["ogrs_score"].fillna(data.loc[assessed, "ogrs_score"].mean())
@@ -150,7 +152,7 @@ def _profile(group: pd.DataFrame) -> dict:
 
 
 def analyse(submission: str | Path, db_path: str | Path, config: AnalysisConfig | None = None,
-            progress=lambda step: None) -> dict:
+            progress=lambda step: None, linkage_out: Path | None = None) -> dict:
     config = config or AnalysisConfig()
     submission, db_path = Path(submission), Path(db_path)
     progress("validating")
@@ -160,6 +162,10 @@ def analyse(submission: str | Path, db_path: str | Path, config: AnalysisConfig 
     progress("linking")
     linkage = link_submission(v.rows[v.rows["status"] == "ok"], db_path, seed=config.seed)
     group = build_treatment_group(db_path, v.rows, linkage.links)
+    if linkage_out is not None:
+        from ..linkage.outputs import write_outputs
+
+        write_outputs(linkage_out, v.report(), linkage, group, v.summary())
     treated = group.members
     if len(treated) < config.min_treated:
         raise JusticeLabError(f"only {len(treated)} people remain in the treatment group after linkage and "

@@ -13,7 +13,8 @@ SIGNIFICANCE = 0.05
 
 
 def _clean(text: str) -> str:
-    return "0" if text in ("-0", "-0.0", "-0.00") else text
+    """A value that rounds to zero is shown without a minus sign ("-0" -> "0", "-0.00" -> "0.00")."""
+    return text.lstrip("-") if float(text) == 0 else text
 
 
 def whole(x: float) -> str:
@@ -120,7 +121,8 @@ def can_cannot_say(m: dict, name: str, measure: str) -> tuple[str, str]:
             verb, opposite = ("lengthen", "decreases") if m["difference"] > 0 else ("shorten", "increases")
         else:
             verb, opposite = ("decrease", "increases") if m["difference"] < 0 else ("increase", "decreases")
-        can = f"This analysis provides evidence that support from {name} may {verb} {noun[0]} during a one-year period."
+        period = "" if measure == "time_to_first" else " during a one-year period"
+        can = f"This analysis provides evidence that support from {name} may {verb} {noun[0]}{period}."
         cannot = f"This analysis provides evidence that support from {name} {opposite}/has no effect on {noun[1]}."
         return can, cannot
     scale = 1 if measure == "time_to_first" else 100

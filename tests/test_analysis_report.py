@@ -1,0 +1,112 @@
+"""The analysis and its report end to end on a synthetic database: complete, reproducible, no personal data."""
+import json
+
+import duckdb
+import numpy as np
+import pandas as pd
+import pytest
+
+from justicelab.analysis.config import AnalysisConfig
+from justicelab.analysis.run import analyse
+from justicelab.data.synth.submission import write_submission
+from justicelab.report.build import write_report
+from tests.fixtures import synthetic_db
+
+
+@pytest.fixture(scope="module")
+def analysed(tmp_path_factory):
+    db = synthetic_db(tmp_path_factory, 200_000, 41)
+    folder = tmp_path_factory.mktemp("analysis")
+    paths = write_submission(db, "link-worker", folder / "submission.csv", seed=3)
+    config = AnalysisConfig(min_treated_for_region=40)
+    results = analyse(paths["submission"], db, config)
+    report = write_report(results, folder / "report")
+    return db, paths, results, report, config
+
+
+def test_results_cover_every_measure_with_provenance(analysed):
+    db, paths, results, report, _ = analysed
+    national = results["analyses"][0]
+    assert national["name"] == "National" and len(results["analyses"]) >= 2  # regions with enough people
+    tables = {m["table"] for m in national["measures"]}
+    assert tables == {1, 2, 3, 4, 5, 6, 7}
+    for m in national["measures"]:
+        if not m.get("withheld"):
+            assert m["ci_low"] <= m["difference"] <= m["ci_high"]
+            assert m["se_method"] and m["n_treated"] > 0
+    prov = results["provenance"]
+    assert len(prov["inputs"]["submission"]["sha256"]) == 64 and len(prov["inputs"]["database"]["sha256"]) == 64
+    assert prov["configuration"]["caliper"] == 0.1 and prov["seed"] == 1
+    steps = {a["step"]: a["people"] for a in results["attrition"]}
+    assert steps["submitted"] == sum(v for k, v in steps.items() if k not in ("submitted", "treatment_group",
+                                                                              "could_not_be_matched")) + steps["treatment_group"]
+
+
+def test_estimates_cover_the_planted_effect(analysed):
+    db, _, results, _, _ = analysed
+    truth = duckdb.connect(str(db), read_only=True).execute(
+        "SELECT measure, true_effect FROM truth_effect WHERE programme = 'link-worker'").df()
+    truth = dict(zip(truth["measure"], truth["true_effect"]))
+    national = results["analyses"][0]
+    rate = next(m for m in national["measures"] if m["measure"] == "rate")
+    freq = next(m for m in national["measures"] if m["measure"] == "frequency")
+    assert rate["ci_low"] <= truth["reoffending_rate"] <= rate["ci_high"]
+    assert freq["ci_low"] <= truth["reoffending_frequency"] <= freq["ci_high"]
+
+
+def test_same_inputs_same_results(analysed, tmp_path):
+    db, paths, results, _, config = analysed
+    again = analyse(paths["submission"], db, config)
+    assert json.dumps(again, sort_keys=True, default=str) == json.dumps(results, sort_keys=True, default=str)
+
+
+def test_disclosure_rules(analysed):
+    _, _, results, _, config = analysed
+    for a in results["analyses"]:
+        for m in a["measures"]:
+            if m["table"] in (4, 5) and not m.get("withheld"):
+                assert m["n_treated"] >= config.min_reoffenders_for_detail
+            if m["table"] >= 3 and a["reoffenders_treated"] < config.min_reoffenders_for_detail:
+                assert m.get("withheld")
+
+
+def test_report_files_accessible_and_free_of_personal_data(analysed):
+    _, paths, _, report, _ = analysed
+    html = report["html"].read_text(encoding="utf-8")
+    assert '<html lang="en-GB">' in html and "Key findings" in html and "Table 7" in html
+    assert html.count("<img") == html.count('alt="') and html.count("<img") >= 6
+    assert "<th scope=\"col\"" in html and "<caption>" in html
+    sub = pd.read_csv(paths["submission"])
+    # full names and dates of birth (single words like "White" are also ethnicities)
+    names = set(sub["forename"].astype(str) + " " + sub["surname"].astype(str)) | set(sub["date_of_birth"].astype(str))
+    texts = [html, report["results"].read_text(encoding="utf-8")]
+    import openpyxl
+    wb = openpyxl.load_workbook(report["annex"])
+    assert wb.sheetnames[:2] == ["Cover", "Contents"] and "Notes" in wb.sheetnames and "Table_1" in wb.sheetnames
+    texts.append(" ".join(str(c.value) for ws in wb for row in ws.iter_rows() for c in row if c.value is not None))
+    for text in texts:
+        found = [n for n in names if n in text]
+        assert not found, found[:5]
+
+
+def test_pdf_renders_to_pages(analysed):
+    pdfium = pytest.importorskip("pypdfium2")
+    _, _, _, report, _ = analysed
+    pdf = pdfium.PdfDocument(str(report["pdf"]))
+    assert len(pdf) >= 8
+    first = np.asarray(pdf[0].render(scale=0.5).to_pil().convert("L"))
+    assert first.std() > 10, "the first page has content"
+    text = pdf[0].get_textpage().get_text_range()
+    assert "Key findings" in text and "For 100 typical people" in text
+
+
+def test_cli_analyse(analysed, tmp_path):
+    from justicelab.cli import main
+
+    db, paths, _, _, _ = analysed
+    out = tmp_path / "out"
+    assert main(["analyse", str(paths["submission"]), "--db", str(db), "--out", str(out), "--no-pdf"]) == 0
+    for name in ("results.json", "report.html", "annex.xlsx", "linkage/attrition.csv", "charts/love_plot_national.png"):
+        assert (out / name).exists(), name
+    assert main(["analyse", str(paths["submission"]), "--db", str(tmp_path / "missing.duckdb"), "--out",
+                 str(out)]) == 2
