@@ -220,7 +220,10 @@ def demo(out: Path = typer.Option(Path("justicelab-demo"), "--out", help="Folder
         results = run_analyse(paths["submission"], db, cfg, progress=advance, linkage_out=out / "linkage")
     timings["linkage, matching and estimates"] = time.perf_counter() - t0
     t0 = time.perf_counter()
-    report = write_report(results, out / "report")
+    analysed = _demo_history(db, out / "results-db", programme, cfg)
+    timings[f"{analysed} other programmes (results database)"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    report = write_report(results, out / "report", history=_history(out / "results-db"))
     timings["report (HTML, PDF, Excel)"] = time.perf_counter() - t0
     _print_headline(results)
     truth = duckdb.connect(str(db), read_only=True).execute(
@@ -240,6 +243,28 @@ def _validated(submission: Path, us_dates: bool):
     from .submission.validate import validate as run_validation
 
     return run_validation(submission, day_first=not us_dates)
+
+
+def _demo_history(db: Path, folder: Path, main_programme: str, cfg) -> int:
+    """Analyse the other synthetic programmes too: the data lab's database of published results."""
+    from .analysis.run import analyse as run_analyse
+    from .data.synth.programmes import PROGRAMMES
+    from .data.synth.submission import write_submission
+
+    done = 0
+    for prog in PROGRAMMES:
+        if prog.name == main_programme:
+            continue
+        sub = write_submission(db, prog.name, folder / prog.name / "submission.csv", cfg.seed)
+        try:
+            results = run_analyse(sub["submission"], db, cfg)
+        except JusticeLabError as exc:  # too few people in a small database: say so and go on
+            console.print(f"{prog.title}: not analysed ({exc})")
+            continue
+        (folder / prog.name / "results.json").write_text(json.dumps(results, default=str, sort_keys=True),
+                                                         encoding="utf-8")
+        done += 1
+    return done
 
 
 @app.command()

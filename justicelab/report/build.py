@@ -105,22 +105,23 @@ def build_context(results: dict, assets: Path, response: str | None = None, hist
                            (ttf, "Average time to first proven reoffence", "days")):
         if not m.get("withheld"):
             charts.append(_img(*headline_chart(m, title, kind, assets / f"headline_{kind}.png")))
-    forest_rows = []
-    for a in results["analyses"]:
-        for m in a["measures"]:
-            if m.get("withheld"):
-                continue
-            scale = 100 if m["kind"] == "rate" else 1
-            if m["kind"] == "days":
-                continue  # days are on another scale: shown in Table 3
-            label = f"{a['name']}: T{m['table']} {m['measure'].replace('_', ' ')}" + (
-                f" ({m['court_outcome']})" if m.get("court_outcome") else "")
-            forest_rows.append({"label": label, "difference": scale * m["difference"], "ci_low": scale * m["ci_low"],
-                                "ci_high": scale * m["ci_high"], "significant": w.significant(m),
-                                "better": m["difference"] < 0})
-    forest = _img(*forest_plot(forest_rows, "Every measure in every analysis (differences with 95% intervals)",
-                               "Difference (percentage points for rates; per person for frequencies)",
-                               assets / "forest_all_measures.png"))
+    forests = []
+    for kinds, label, unit, fname in ((("rate",), "rates", "percentage points", "forest_rates.png"),
+                                      (("frequency",), "frequencies", "per person", "forest_frequencies.png")):
+        rows = []
+        for a in results["analyses"]:
+            for m in a["measures"]:
+                if m.get("withheld") or m["kind"] not in kinds:
+                    continue
+                scale = 100 if m["kind"] == "rate" else 1
+                name_ = f"{a['name']}: T{m['table']} {m['measure'].replace('_', ' ')}" + (
+                    f" ({m['court_outcome']})" if m.get("court_outcome") else "")
+                rows.append({"label": name_, "difference": scale * m["difference"], "ci_low": scale * m["ci_low"],
+                             "ci_high": scale * m["ci_high"], "significant": w.significant(m),
+                             "better": m["difference"] < 0})
+        if rows:
+            forests.append(_img(*forest_plot(rows, f"Every measure of {label} in every analysis",
+                                             f"Difference ({unit}) with 95% interval", assets / fname)))
     table = BalanceTable(pd.DataFrame(national["balance"]).set_index("variable"))
     love = love_plot(table, assets / "love_plot_national.png", "Balance of the national analysis")
     flow = flow_diagram(pd.DataFrame(results["attrition"]), assets / "attrition_flow.png")
@@ -146,7 +147,7 @@ def build_context(results: dict, assets: Path, response: str | None = None, hist
                     f"took part in {name}."),
         "national": national, "analyses": results["analyses"], "hundred": w.hundred_people(rate, freq, ttf),
         "impacts": impacts, "rounding_note": w.ROUNDING_NOTE, "statements": statements,
-        "needed": national.get("treatment_size_needed_for_rate"), "headline_charts": charts, "forest": forest,
+        "needed": national.get("treatment_size_needed_for_rate"), "headline_charts": charts, "forests": forests,
         "tables": _tables(results["analyses"]), "se_method": rate.get("se_method", ""),
         "profile": _profile_lines(national["profile"]),
         "not_included": _not_included_lines(results["not_included"]["profile"]),

@@ -4,6 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import matplotlib
+import matplotlib.ticker
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
@@ -66,8 +67,10 @@ def size_forest_plot(points: list[dict], path: Path) -> tuple[Path, str]:
                     markeredgecolor="black" if p.get("this_report") else colour)
     ax.axhline(0, color="black", linewidth=0.8)
     ax.set_xscale("log")
-    ax.set_xlabel("Treatment group size")
-    ax.set_ylabel("Difference in one-year reoffending rate (percentage points)")
+    ax.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:,.0f}"))
+    ax.xaxis.set_minor_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:,.0f}"))
+    ax.set_xlabel("Treatment group size (log scale)")
+    ax.set_ylabel("Rate difference (% points)")
     ax.set_title("Reoffending rate effects of every analysis, by treatment group size", fontsize=10)
     fig.tight_layout()
     fig.savefig(path)
