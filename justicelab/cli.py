@@ -230,10 +230,10 @@ def demo(out: Path = typer.Option(Path("justicelab-demo"), "--out", help="Folder
         "SELECT measure, true_effect FROM truth_effect WHERE programme = ?", [programme]).df()
     truth = dict(zip(truth["measure"], truth["true_effect"]))
     national = results["analyses"][0]
-    for key, measure in (("reoffending_rate", "rate"), ("reoffending_frequency", "frequency")):
+    for key, measure in (("reoffending_rate_analysable", "rate"), ("reoffending_frequency_analysable", "frequency")):
         m = next(x for x in national["measures"] if x["measure"] == measure)
         covered = m["ci_low"] <= truth[key] <= m["ci_high"]
-        console.print(f"Planted true effect on the {measure}: {truth[key]:+.3f}; national estimate "
+        console.print(f"Planted true effect on the {measure} (participants analysed): {truth[key]:+.3f}; national estimate "
                       f"{m['difference']:+.3f} ({m['ci_low']:+.3f} to {m['ci_high']:+.3f}): "
                       f"{'covered' if covered else 'NOT covered'}")
     console.print("Stage times: " + ", ".join(f"{k} {v:.1f} s" for k, v in timings.items()))

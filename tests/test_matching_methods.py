@@ -195,3 +195,17 @@ def test_love_plot_writes_an_image(tmp_path):
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and path.stat().st_size > 5_000
     table = m.summary()
     assert abs(table.loc["x", "smd_after"]) < abs(table.loc["x", "smd_before"])
+
+
+def test_risk_set_alignment_by_hand():
+    # treated A started 0 days after its index date, treated B 30 days after (so B had not reoffended by day 30);
+    # control C reoffended on day 10: it may serve A but not B. Control D never reoffended: serves both.
+    df = pd.DataFrame({"treat": [1, 1, 0, 0], "d": [0.50, 0.52, 0.51, 0.53],
+                       "delay": [0, 30, np.nan, np.nan], "survival": [np.nan, np.nan, 10, np.nan]})
+    d = df["d"].to_numpy()
+    sd = np.std(d, ddof=1)
+    r = matchit(df, "treat", ["d"], distance=d, method="radius", caliper=0.05 / sd, at_risk=("delay", "survival"))
+    raw = np.array([0.5, 0.5 + 1.0])  # A splits between C and D; B goes wholly to D
+    assert r.weights[2:] == pytest.approx(raw * 2 / raw.sum())
+    plain = matchit(df, "treat", ["d"], distance=d, method="radius", caliper=0.05 / sd)
+    assert plain.weights[2] == pytest.approx(plain.weights[3])  # without alignment C and D serve both alike

@@ -28,6 +28,7 @@ class AnalysisConfig(BaseModel):
     min_reoffenders_for_detail: int = 30  # time to first reoffence and Tables 3-7 need this many treated reoffenders
     min_court_outcome: int = 11  # a court outcome is shown only if both groups have more than 10 people with it
     min_level_treated: int = 5  # categories with fewer treated people are combined into "Other"
+    align_start_delay: bool = True  # risk-set alignment of the comparison group to each start delay (docs)
     confidence: float = 0.95
     seed: int = 1
 

@@ -112,7 +112,13 @@ def prepare(treated: pd.DataFrame, pool: pd.DataFrame, config: AnalysisConfig) -
 def run_analysis(name: str, treated: pd.DataFrame, pool: pd.DataFrame, config: AnalysisConfig,
                  region: str | None = None) -> dict:
     data, covariates, notes = prepare(treated, pool, config)
-    result = matchit(data, "treated", covariates, method=config.method, caliper=config.caliper)
+    # risk-set alignment: participants who reoffended before starting were excluded, so comparison
+    # people must not have reoffended before the same delay after their own index date
+    start = pd.to_datetime(data["intervention_start"]) if "intervention_start" in data else pd.NaT
+    data["start_delay"] = (start - pd.to_datetime(data["index_date"])).dt.days.clip(lower=0)
+    data["days_at_risk"] = data["days_to_first_reoffence"].astype(float)
+    result = matchit(data, "treated", covariates, method=config.method, caliper=config.caliper,
+                     at_risk=("start_delay", "days_at_risk") if config.align_start_delay else None)
     balance = result.summary()
     matched = result.matched_data()
     counts = result.counts()

@@ -203,6 +203,8 @@ TRUTH_PARTICIPANT = Table(
         _c("reoffended_untreated", "BOOLEAN", "The same had the person not taken part (coupled simulation)."),
         _c("reoffences_treated", "INTEGER", "Proven reoffences in the year, with the programme."),
         _c("reoffences_untreated", "INTEGER", "Proven reoffences in the year, without it."),
+        _c("reoffended_before_start", "BOOLEAN", "Reoffended between the index date and the intervention's start "
+           "(identical in both worlds: the effect starts with the intervention)."),
     ),
     synthetic_only=True,
 )
@@ -212,7 +214,8 @@ TRUTH_EFFECT = Table(
     "Synthetic only: the true average effect on the treated of each programme on each measure.",
     (
         _c("programme", "VARCHAR", "Programme."),
-        _c("measure", "VARCHAR", "Measure name."),
+        _c("measure", "VARCHAR", "Measure name; '_analysable' measures cover only participants who had not "
+           "reoffended before their intervention began."),
         _c("participants", "INTEGER", "Number of participants it averages over."),
         _c("treated_value", "DOUBLE", "Mean with the programme (empty if nobody it averages over).", required=False),
         _c("untreated_value", "DOUBLE", "Mean without it (coupled counterfactual).", required=False),

@@ -108,7 +108,8 @@ def _common_support(distance: np.ndarray, treat: np.ndarray, discard: str) -> np
 def matchit(data: pd.DataFrame, treatment: str, covariates: list[str], *, method: str = "nearest",
             distance: str | np.ndarray = "logit", ratio: int = 1, replace: bool = False,
             caliper: float | None = None, exact: list[str] | None = None, discard: str = "none",
-            order: str = "largest", ties: str = "data", model: PropensityModel | None = None) -> MatchResult:
+            order: str = "largest", ties: str = "data", model: PropensityModel | None = None,
+            at_risk: tuple[str, str] | None = None, at_risk_bin: int = 7) -> MatchResult:
     """Match a comparison group to the treated rows of `data`.
 
     distance: "logit" (linear predictor of the propensity model; the default, as the Data Lab and Austin
@@ -117,6 +118,11 @@ def matchit(data: pd.DataFrame, treatment: str, covariates: list[str], *, method
     exact: columns whose values must agree (e.g. region, sex). discard: common support rule on the distance.
     order: which treated units choose first ("largest" distance first, MatchIt's default).
     ties: "data" (equally close controls: the earliest row) or "left" (MatchIt 4.4+); see nearest.py.
+    at_risk: (delay column, survival column), radius and kernel only: risk-set alignment. A comparison
+    person is eligible for a treated person only if their survival (e.g. days to first reoffence, empty
+    for never) is at least the treated person's delay (e.g. days from index date to intervention start),
+    with delays grouped in bins of `at_risk_bin`. Kernel weights add over treated people, so weighting
+    bin by bin gives exactly the aligned weights.
     """
     if ties not in ("data", "left"):
         raise JusticeLabError("ties must be 'data' or 'left'")
@@ -162,8 +168,20 @@ def matchit(data: pd.DataFrame, treatment: str, covariates: list[str], *, method
     else:
         if cal is None:
             raise JusticeLabError(f"{method} matching needs a caliper (the radius, in SDs of the distance)")
-        weights, matched_t = radius_weights(dist, treat, eligible, strata, cal,
-                                            kernel="epanechnikov" if method == "kernel" else None)
+        kernel = "epanechnikov" if method == "kernel" else None
+        if at_risk is None:
+            weights, matched_t = radius_weights(dist, treat, eligible, strata, cal, kernel=kernel)
+        else:
+            delay = np.maximum(data[at_risk[0]].to_numpy(dtype=float), 0)
+            survival = data[at_risk[1]].to_numpy(dtype=float)
+            survival = np.where(np.isnan(survival), np.inf, survival)
+            bins = np.where(treat, (np.nan_to_num(delay) // at_risk_bin) * at_risk_bin, np.nan)
+            weights, matched_t = np.zeros(len(data)), np.zeros(len(data), bool)
+            for b in np.unique(bins[treat & eligible]):
+                in_bin = eligible & ((treat & (bins == b)) | (~treat & (survival >= b)))
+                w_b, m_b = radius_weights(dist, treat, in_bin, strata, cal, kernel=kernel)
+                weights += w_b
+                matched_t |= m_b
         weights[matched_t] = 1.0
         for k, row in enumerate(np.flatnonzero(matched_t)):
             subclass[row] = k
@@ -173,6 +191,6 @@ def matchit(data: pd.DataFrame, treatment: str, covariates: list[str], *, method
         weights[c] *= c.sum() / weights[c].sum()
     settings = {"method": method, "distance": distance if isinstance(distance, str) else "user-supplied",
                 "ratio": ratio, "replace": replace, "caliper": caliper, "exact": exact or [], "discard": discard,
-                "order": order, "ties": ties, "estimand": "ATT"}
+                "order": order, "ties": ties, "at_risk": list(at_risk) if at_risk else None, "estimand": "ATT"}
     return MatchResult(data, treatment, list(covariates), propensity, dist, weights, subclass, discarded,
                        matches, settings)

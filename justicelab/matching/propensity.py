@@ -177,15 +177,24 @@ class PropensityModel:
         names = ["const", *design.frame.columns]
         _check_rank(X, names)
         model = sm.Logit(treat.astype(float), X, check_rank=False)  # rank checked on X'X above, cheaply
-        try:
-            fit = model.fit(method="newton", start_params=self._start(X, treat), maxiter=self.max_iter, disp=0,
-                            warn_convergence=False)
-        except np.linalg.LinAlgError as exc:
-            raise JusticeLabError("the propensity model is singular: two covariates carry the same "
-                                  "information (collinear); remove one") from exc
+        fit = None
+        for start in (self._start(X, treat), None):
+            try:
+                with np.errstate(over="ignore", divide="ignore"):
+                    fit = model.fit(method="newton", start_params=start, maxiter=self.max_iter, disp=0,
+                                    warn_convergence=False)
+                if np.all(np.isfinite(fit.params)) and fit.mle_retvals.get("converged", True):
+                    break
+            except np.linalg.LinAlgError:
+                fit = None
+        if fit is None:
+            raise JusticeLabError("the propensity model did not converge (Newton's method failed): a covariate may "
+                                  "nearly separate the groups; combine rare categories or drop it")
         linear = X @ fit.params
         score = 1 / (1 + np.exp(-linear))
-        if not fit.mle_retvals.get("converged", True) or np.any(np.abs(linear) > 30):
+        # separation shows as certainty of treatment, or treated people scored as impossible; comparison
+        # people far from every participant may have tiny scores, which is fine (they are never matched)
+        if not fit.mle_retvals.get("converged", True) or np.any(linear > 30) or np.any(linear[treat] < -30):
             raise JusticeLabError("the propensity model did not converge (quasi-complete separation): "
                                   "some combination of covariates predicts treatment perfectly")
         return PropensityResult(score=score, linear=linear, covariates=covariates, design_columns=names,
@@ -194,16 +203,24 @@ class PropensityModel:
 
     @staticmethod
     def _start(X: np.ndarray, treat: np.ndarray, sample: int = 100_000) -> np.ndarray | None:
-        """On large data, start Newton from a fit to a fixed random subsample: two or three full-data
-        iterations then reach the same maximum (the answer does not depend on the start)."""
-        if len(X) <= 4 * sample:
+        """On large data, start Newton from a fit to every treated row and a random sample of the others.
+
+        Case-control sampling leaves the slopes unbiased and shifts only the intercept, by the log of
+        the sampling rate, which is added back; two or three full-data iterations then reach the same
+        maximum (the answer does not depend on the start).
+        """
+        untreated = np.flatnonzero(~treat)
+        if len(X) <= 4 * sample or len(untreated) <= sample:
             return None
-        rows = np.sort(np.random.default_rng(0).choice(len(X), sample, replace=False))
+        rng = np.random.default_rng(0)
+        keep = np.sort(np.concatenate([np.flatnonzero(treat), rng.choice(untreated, sample, replace=False)]))
         try:
-            sub = sm.Logit(treat[rows].astype(float), X[rows], check_rank=False)
-            return sub.fit(method="newton", maxiter=50, disp=0, warn_convergence=False).params
+            sub = sm.Logit(treat[keep].astype(float), X[keep], check_rank=False)
+            params = sub.fit(method="newton", maxiter=50, disp=0, warn_convergence=False).params.copy()
         except np.linalg.LinAlgError:
             return None
+        params[0] += np.log(sample / len(untreated))
+        return params if np.all(np.isfinite(params)) else None
 
     @staticmethod
     def _kept(interactions, covariates):

@@ -62,11 +62,16 @@ class CareerModel:
 
 @dataclass
 class Effect:
-    """A planted programme effect, active for gaps and occasions starting before `until` (a day number)."""
+    """A planted programme effect, active from the intervention's start until `until` (day numbers).
+
+    The hazard is multiplied by `hazard_ratio` only inside that window: a gap that begins before the
+    intervention starts is drawn from the piecewise cumulative hazard, so nothing before the start
+    is touched (people who reoffend before it would have done so anyway)."""
 
     hazard_ratio: float
     offences_ratio: float
-    until: np.ndarray  # per person of the starting set
+    start: np.ndarray  # per person of the starting set
+    until: np.ndarray
 
 
 @dataclass
@@ -134,7 +139,6 @@ def simulate(start: Start, people: dict[str, np.ndarray], rng: np.random.Generat
         dob = people["dob"][pid]
         male = people["male"][pid]
         emp = people["employability"][pid]
-        treated = np.zeros(len(pos), bool) if effect is None else clock < effect.until[pos]
 
         # 1. the gap to the next occasion (or desistance), for those not starting fresh
         age_now = (clock - dob) / 365.25
@@ -142,23 +146,23 @@ def simulate(start: Start, people: dict[str, np.ndarray], rng: np.random.Generat
                + model.hazard_male * male + model.hazard_age * (age_now - 30)
                + model.hazard_custody * after_cust + model.hazard_employability * emp
                + model.hazard_long_sentence * np.log1p(np.maximum(last_months - 12, 0) / 12))
-        if effect is not None:
-            eta = eta + np.where(treated, np.log(effect.hazard_ratio), 0.0)
         p_desist = _sigmoid(model.desist_intercept + model.desist_u * u
                             + model.desist_prior * np.log1p(prior_occ) + model.desist_age * (age_now - 30))
         r = d.uniform(3)
         desists = (~fresh) & ((r[:, 0] < p_desist) | (age_now > 75))
-        gap = np.floor((-np.log1p(-r[:, 1]) / np.exp(eta)) ** (1.0 / model.weibull_shape))
+        gap = np.floor(_gap(-np.log1p(-r[:, 1]), np.exp(eta), model.weibull_shape, clock, pos, effect))
         first_date = np.where(fresh, clock, clock + np.minimum(gap, 1e6)).astype(np.int64)
         keep = (~desists) & (first_date <= snapshot)
         if not keep.any():
             break
         sel = np.flatnonzero(keep)
-        pos, pid, u, dob, male, emp, treated = pos[sel], pid[sel], u[sel], dob[sel], male[sel], emp[sel], treated[sel]
+        pos, pid, u, dob, male, emp = pos[sel], pid[sel], u[sel], dob[sel], male[sel], emp[sel]
         first_date, prior_occ, prior_off, prior_cust = first_date[sel], prior_occ[sel], prior_off[sel], prior_cust[sel]
         last_order, last_months = last_order[sel], last_months[sel]
         n = len(pos)
         d = _Draws(rng, n_all, pos, coupled)
+        treated = (np.zeros(n, bool) if effect is None
+                   else (first_date >= effect.start[pos]) & (first_date < effect.until[pos]))
 
         # 2. the offences of the occasion
         r = d.uniform(6)
@@ -265,6 +269,24 @@ def simulate(start: Start, people: dict[str, np.ndarray], rng: np.random.Generat
         occ = {k: v[proven] for k, v in occ.items()}
         off = {k: v[known[off["occ_id"]]] for k, v in off.items()}
     return Careers(occ, off)
+
+
+def _gap(e: np.ndarray, rate: np.ndarray, k: float, clock: np.ndarray, pos: np.ndarray,
+         effect: Effect | None) -> np.ndarray:
+    """Days until the next offence: invert H(t) = rate * t^k for a unit exponential draw e, with the
+    rate multiplied by the hazard ratio inside the effect window [a, b) measured from `clock`."""
+    if effect is None:
+        return (e / rate) ** (1.0 / k)
+    a = np.maximum(effect.start[pos] - clock, 0).astype(float)
+    b = np.maximum(effect.until[pos] - clock, a).astype(float)
+    hr = effect.hazard_ratio
+    h_a = rate * a ** k
+    h_b = h_a + hr * rate * (b ** k - a ** k)
+    with np.errstate(invalid="ignore"):  # each branch is only used where its base is positive
+        before = (e / rate) ** (1.0 / k)
+        inside = ((e - h_a) / (hr * rate) + a ** k) ** (1.0 / k)
+        after = ((e - h_b) / rate + b ** k) ** (1.0 / k)
+    return np.where(e < h_a, before, np.where(e < h_b, inside, after))
 
 
 def _concat(parts: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:

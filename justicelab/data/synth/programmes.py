@@ -152,25 +152,33 @@ def run_programme(prog: Programme, occ: dict, at: np.ndarray, offences_per_occ: 
     """Re-simulate participants from their index date with and without the programme (coupled)."""
     start = continuation_start(occ, at, offences_per_occ[at])
     idx = start.clock
-    effect = Effect(prog.hazard_ratio, prog.offences_ratio, until=idx + FOLLOW_UP_DAYS)
-    treated = simulate(start, people, np.random.default_rng(seed), snapshot, coupled=True, effect=effect)
-    untreated = simulate(start, people, np.random.default_rng(seed), snapshot, coupled=True, effect=None)
-    y1, y0 = one_year_outcomes(treated, idx), one_year_outcomes(untreated, idx)
     lo, hi = prog.start_offset
     i_start = idx + rng.integers(lo, hi + 1, len(at))
     i_end = i_start + rng.integers(prog.duration[0], prog.duration[1] + 1, len(at))
+    # the effect runs for a year from the intervention's start (from release, if that is later)
+    effect_from = np.maximum(i_start, idx)
+    effect = Effect(prog.hazard_ratio, prog.offences_ratio, start=effect_from, until=effect_from + FOLLOW_UP_DAYS)
+    treated = simulate(start, people, np.random.default_rng(seed), snapshot, coupled=True, effect=effect)
+    untreated = simulate(start, people, np.random.default_rng(seed), snapshot, coupled=True, effect=None)
+    y1, y0 = one_year_outcomes(treated, idx), one_year_outcomes(untreated, idx)
+    # reoffending before the intervention began is the same in both worlds (the effect starts later)
+    before_start = (y0["days_to_first"].to_numpy() < (effect_from - idx)) & y0["days_to_first"].notna().to_numpy()
     participants = pd.DataFrame({
         "programme": prog.name, "person_id": occ["person"][at] + 1, "disposal_id": at,  # position; mapped later
         "index_date": to_dates(idx), "intervention_start": to_dates(i_start), "intervention_end": to_dates(i_end),
         "reoffended_treated": y1["reoffences"].to_numpy() > 0, "reoffended_untreated": y0["reoffences"].to_numpy() > 0,
         "reoffences_treated": y1["reoffences"].to_numpy().astype(np.int32),
         "reoffences_untreated": y0["reoffences"].to_numpy().astype(np.int32),
+        "reoffended_before_start": before_start,
     })
-    effects = _true_effects(prog, y1, y0)
+    effects = pd.concat([_true_effects(prog, y1, y0),
+                         _true_effects(prog, y1[~before_start], y0[~before_start], "_analysable")], ignore_index=True)
     return treated, participants, effects
 
 
-def _true_effects(prog: Programme, y1: pd.DataFrame, y0: pd.DataFrame) -> pd.DataFrame:
+def _true_effects(prog: Programme, y1: pd.DataFrame, y0: pd.DataFrame, suffix: str = "") -> pd.DataFrame:
+    """True average effects on the treated; suffix "_analysable": only participants who had not reoffended
+    before their intervention began (the population a Data Lab analysis keeps)."""
     rows = []
     for measure, f in (
         ("reoffending_rate", lambda y: (y["reoffences"] > 0).mean()),
@@ -178,6 +186,6 @@ def _true_effects(prog: Programme, y1: pd.DataFrame, y0: pd.DataFrame) -> pd.Dat
         ("days_to_first_reoffence", lambda y: y["days_to_first"].mean()),
     ):
         t, c = float(f(y1)), float(f(y0))
-        rows.append({"programme": prog.name, "measure": measure, "participants": len(y1),
+        rows.append({"programme": prog.name, "measure": measure + suffix, "participants": len(y1),
                      "treated_value": t, "untreated_value": c, "true_effect": t - c})
     return pd.DataFrame(rows)
