@@ -1,0 +1,1 @@
+"""Payment by results: contracts as data, reconviction events, outcome arithmetic and payment."""

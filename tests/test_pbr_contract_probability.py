@@ -1,0 +1,47 @@
+"""Contracts validate (with clear errors) and the probability of payment is checked two ways."""
+from pathlib import Path
+
+import pytest
+
+from justicelab.errors import JusticeLabError
+from justicelab.pbr.contract import load_contract
+from justicelab.pbr.probability import minimum_detectable_reduction, simulate_payment_probability
+
+CONTRACTS = Path(__file__).resolve().parent.parent / "contracts"
+
+
+def test_worked_examples_validate():
+    for name, kind in (("peterborough.yaml", "matched_comparison"), ("doncaster.yaml", "baseline_binary"),
+                       ("probation_case_mix.yaml", "probation_case_mix")):
+        contract, digest = load_contract(CONTRACTS / name)
+        assert contract.type == kind and len(digest) == 64
+    peterborough, _ = load_contract(CONTRACTS / "peterborough.yaml")
+    assert peterborough.cohorts.size == 1000 and peterborough.comparison.ratio == 10
+    assert (peterborough.payment.cohort_threshold, peterborough.payment.pooled_threshold) == (0.10, 0.075)
+
+
+def test_bad_contracts_name_the_field(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text((CONTRACTS / "peterborough.yaml").read_text().replace("ratio: 10", "ratio: ten"))
+    with pytest.raises(JusticeLabError, match="comparison.ratio"):
+        load_contract(bad)
+    bad.write_text((CONTRACTS / "peterborough.yaml").read_text().replace("size: 1000", "size: 1000\n  period: year"))
+    with pytest.raises(JusticeLabError, match="exactly one of size or period"):
+        load_contract(bad)
+    bad.write_text((CONTRACTS / "peterborough.yaml").read_text() + "surprise: 1\n")
+    with pytest.raises(JusticeLabError, match="surprise"):
+        load_contract(bad)
+
+
+def test_probability_of_payment_agrees_with_the_normal_approximation():
+    mdr = minimum_detectable_reduction(1000, 10, 1.55)
+    # at a true reduction equal to the minimum detectable one, a one-sided test at 10% rejects 80% of the time;
+    # the simulated reduction exceeds the critical value (mdr minus the power quantile's share) that often
+    from scipy import stats
+    crit = mdr * stats.norm.ppf(0.9) / (stats.norm.ppf(0.9) + stats.norm.ppf(0.8))
+    sim = simulate_payment_probability([1000], 10, 1.55, mdr, cohort_threshold=crit, pooled_threshold=9.9,
+                                       simulations=6000)
+    assert 0.77 <= sim["p_each_cohort_pays"][0] <= 0.83
+    # no effect: a 10% threshold is rarely met by chance; a big effect pays almost surely
+    assert simulate_payment_probability([1000], 10, 1.55, 0.0)["p_each_cohort_pays"][0] < 0.03
+    assert simulate_payment_probability([1000], 10, 1.55, 0.20)["p_each_cohort_pays"][0] > 0.97
