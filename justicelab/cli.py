@@ -334,6 +334,8 @@ def link(submission: Path = typer.Argument(..., help="The submission (.csv or .x
 
 def _history(results_db: Optional[Path]) -> list[dict]:
     """Rate effects of every analysis already in a results folder (for the size forest plot)."""
+    from .report.wording import significant
+
     points = []
     if results_db and results_db.exists():
         for path in sorted(results_db.rglob("results.json")):
@@ -342,7 +344,7 @@ def _history(results_db: Optional[Path]) -> list[dict]:
                 if rate:
                     points.append({"treated": a["treated_matched"], "difference": 100 * rate["difference"],
                                    "ci_low": 100 * rate["ci_low"], "ci_high": 100 * rate["ci_high"],
-                                   "significant": rate["p_value"] <= 0.05})
+                                   "significant": significant(rate)})
     return points
 
 

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from .. import __version__
+from ..data.db import attach_tables
 from ..engine import DuckDBEngine
 from ..errors import JusticeLabError
 from ..linkage.link import link_submission
@@ -56,10 +57,7 @@ def comparison_pool(db_path: Path, treated: pd.DataFrame, rules: Rules = Rules()
     start = pd.Timestamp(treated["index_date"].min()).date()
     end = pd.Timestamp(treated["index_date"].max()).date()
     with DuckDBEngine() as engine:
-        con = engine.con
-        con.execute(f"ATTACH '{db_path}' AS jdl (READ_ONLY)")
-        for table in ("person", "disposal", "offence", "assessment", "benefit_spell", "employment_spell"):
-            con.execute(f"CREATE VIEW {table} AS SELECT * FROM jdl.{table}")
+        attach_tables(engine.con, db_path)
         build_period_cohort(engine, start, end, rules)
         pool = engine.query(f"""
             SELECT m.* FROM cohort_measures m

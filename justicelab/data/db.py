@@ -38,3 +38,22 @@ def require_database(path: str | Path) -> Path:
     if not path.exists():
         raise JusticeLabError(f"no database at {path}: create one with 'justicelab synth' or 'justicelab load'")
     return path
+
+
+ANALYSIS_TABLES = ("person", "disposal", "offence", "assessment", "benefit_spell", "employment_spell")
+
+
+def attach_tables(con: duckdb.DuckDBPyConnection, db_path: str | Path,
+                  tables: tuple[str, ...] = ANALYSIS_TABLES) -> None:
+    """Make a database's tables visible by name on a DuckDB connection, read-only: schema `jdl` holds
+    them (a DuckDB file, or a folder of Parquet files as `justicelab export` writes) and plain views
+    point at it, so the measures' SQL runs unchanged."""
+    path = Path(db_path)
+    if path.is_dir():
+        con.execute("CREATE SCHEMA jdl")
+        for table in tables:
+            con.execute(f"CREATE VIEW jdl.{table} AS SELECT * FROM read_parquet('{path / table}.parquet')")
+    else:
+        con.execute(f"ATTACH '{path}' AS jdl (READ_ONLY)")
+    for table in tables:
+        con.execute(f"CREATE VIEW {table} AS SELECT * FROM jdl.{table}")

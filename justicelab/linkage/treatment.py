@@ -25,6 +25,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
+from ..data.db import attach_tables
 from ..engine import DuckDBEngine
 from ..measures.cohort import build_measures_for, index_events_step
 from ..measures.rules import BREACH_GROUP, Rules
@@ -74,15 +75,7 @@ def build_treatment_group(db_path: str | Path, records: pd.DataFrame, links: pd.
 
     engine = DuckDBEngine()
     con = engine.con
-    tables = ("person", "disposal", "offence", "assessment", "benefit_spell", "employment_spell")
-    if Path(db_path).is_dir():  # a Parquet export (the Spark layout): DuckDB reads the same files
-        con.execute("CREATE SCHEMA jdl")
-        for table in tables:
-            con.execute(f"CREATE VIEW jdl.{table} AS SELECT * FROM read_parquet('{Path(db_path) / table}.parquet')")
-    else:
-        con.execute(f"ATTACH '{Path(db_path)}' AS jdl (READ_ONLY)")
-    for table in tables:
-        con.execute(f"CREATE VIEW {table} AS SELECT * FROM jdl.{table}")
+    attach_tables(con, db_path)  # a DuckDB file or a Parquet export (the Spark layout)
     snapshot = con.execute("SELECT max(proven_date) FROM offence").fetchall()[0][0]
     engine.register("linked", linked)
     engine.create_table(index_events_step().name, index_events_step().render(engine.dialect))
