@@ -195,7 +195,7 @@ def demo(out: Path = typer.Option(Path("justicelab-demo"), "--out", help="Folder
     from .data.synth.submission import write_submission
     from .engine import DuckDBEngine
     from .measures.bulletin import national_statistics
-    from .report.build import write_report
+    from .report.build import results_history, write_report
 
     out.mkdir(parents=True, exist_ok=True)
     db = out / "reoffending.duckdb"
@@ -223,7 +223,7 @@ def demo(out: Path = typer.Option(Path("justicelab-demo"), "--out", help="Folder
     analysed = _demo_history(db, out / "results-db", programme, cfg)
     timings[f"{analysed} other programmes (results database)"] = time.perf_counter() - t0
     t0 = time.perf_counter()
-    report = write_report(results, out / "report", history=_history(out / "results-db"))
+    report = write_report(results, out / "report", history=results_history(out / "results-db"))
     timings["report (HTML, PDF, Excel)"] = time.perf_counter() - t0
     _print_headline(results)
     truth = duckdb.connect(str(db), read_only=True).execute(
@@ -332,22 +332,6 @@ def link(submission: Path = typer.Argument(..., help="The submission (.csv or .x
     console.print(f"Outputs in {out}: " + ", ".join(p.name for p in paths.values()))
 
 
-def _history(results_db: Optional[Path]) -> list[dict]:
-    """Rate effects of every analysis already in a results folder (for the size forest plot)."""
-    from .report.wording import significant
-
-    points = []
-    if results_db and results_db.exists():
-        for path in sorted(results_db.rglob("results.json")):
-            for a in json.loads(path.read_text(encoding="utf-8")).get("analyses", []):
-                rate = next((m for m in a["measures"] if m["measure"] == "rate" and not m.get("withheld")), None)
-                if rate:
-                    points.append({"treated": a["treated_matched"], "difference": 100 * rate["difference"],
-                                   "ci_low": 100 * rate["ci_low"], "ci_high": 100 * rate["ci_high"],
-                                   "significant": significant(rate)})
-    return points
-
-
 @app.command()
 def analyse(submission: Path = typer.Argument(..., help="The submission (.csv or .xlsx)."),
             db: Path = DB_OPTION,
@@ -361,7 +345,7 @@ def analyse(submission: Path = typer.Argument(..., help="The submission (.csv or
     from .analysis.config import load_config
     from .analysis.run import analyse as run_analyse
     from .data.db import require_database
-    from .report.build import write_report
+    from .report.build import results_history, write_report
 
     require_database(db)
     cfg = load_config(config)
@@ -369,7 +353,7 @@ def analyse(submission: Path = typer.Argument(..., help="The submission (.csv or
         results = run_analyse(submission, db, cfg, progress=advance, linkage_out=out / "linkage")
         advance("report")
         paths = write_report(results, out, response.read_text(encoding="utf-8") if response else None,
-                             _history(results_db), pdf=pdf)
+                             results_history(results_db), pdf=pdf)
     _print_headline(results)
     console.print("Report: " + ", ".join(str(p) for p in paths.values()))
 

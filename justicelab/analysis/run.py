@@ -24,7 +24,7 @@ from ..linkage.outputs import attrition_sentences
 from ..linkage.treatment import build_treatment_group
 from ..matching import matchit
 from ..matching.power import required_treated_size_for_rates
-from ..measures.cohort import build_period_cohort
+from ..measures.cohort import build_period_cohort, follow_up_complete, sexual_offence_by
 from ..measures.rules import Rules
 from ..submission.validate import read_programme, validate
 from .config import AnalysisConfig
@@ -59,11 +59,12 @@ def comparison_pool(db_path: Path, treated: pd.DataFrame, rules: Rules = Rules()
     with DuckDBEngine() as engine:
         attach_tables(engine.con, db_path)
         build_period_cohort(engine, start, end, rules)
+        # the treatment group's exclusions, from the same definitions (linkage.treatment)
+        snapshot = "(SELECT max(proven_date) FROM offence)"
         pool = engine.query(f"""
             SELECT m.* FROM cohort_measures m
-            WHERE m.index_date + {rules.last_proven_day} <= (SELECT max(proven_date) FROM offence)
-              AND NOT EXISTS (SELECT 1 FROM disposal d WHERE d.person_id = m.person_id
-                              AND d.disposal_date <= m.index_date AND d.sexual_offence)""")
+            WHERE {follow_up_complete('m.index_date', snapshot, engine.dialect, rules)}
+              AND NOT {sexual_offence_by('m.person_id', 'm.index_date')}""")
     pool = pool[~pool["person_id"].isin(treated["person_id"])]
     return pool.sort_values(["person_id", "disposal_id"]).reset_index(drop=True)  # same order every run
 

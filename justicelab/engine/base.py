@@ -22,6 +22,15 @@ class Dialect:
     def type_name(self, sql_type: str) -> str:
         return sql_type
 
+    def replace_all(self, expr: str, pattern: str, replacement: str) -> str:
+        """Replace every match of a regular expression."""
+        return f"regexp_replace({expr}, '{pattern}', '{replacement}', 'g')"
+
+    def yyyymmdd(self, date_expr: str) -> str:
+        return f"strftime({date_expr}, '%Y%m%d')"
+
+    jaro_winkler = "jaro_winkler_similarity"
+
 
 @dataclass(frozen=True)
 class Step:

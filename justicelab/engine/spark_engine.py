@@ -30,6 +30,14 @@ class SparkDialect(Dialect):
     def type_name(self, sql_type: str) -> str:
         return "STRING" if sql_type == "VARCHAR" else sql_type
 
+    def replace_all(self, expr: str, pattern: str, replacement: str) -> str:
+        return f"regexp_replace({expr}, '{pattern}', '{replacement}')"  # Spark replaces every match
+
+    def yyyymmdd(self, date_expr: str) -> str:
+        return f"date_format({date_expr}, 'yyyyMMdd')"
+
+    jaro_winkler = "jaro_winkler"  # Splink's similarity UDF, registered by its SparkAPI
+
 
 class SparkEngine(Engine):
     """PySpark, for data that outgrows one machine. Local mode when no master is given."""

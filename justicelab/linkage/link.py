@@ -22,7 +22,9 @@ import duckdb
 import numpy as np
 import pandas as pd
 
+from ..data.db import attach_tables
 from ..data.synth.reference import nicknames
+from ..engine.base import Dialect
 from ..errors import JusticeLabError
 from .model import U_SAMPLE_PAIRS, settings
 
@@ -31,48 +33,41 @@ REVIEW_PROBABILITY = 0.50
 MARGIN_BITS = 3.0
 
 
-# the few SQL spellings that differ between DuckDB and Spark (with Splink's similarity UDFs)
-DIALECTS = {
-    "duckdb": {"regex": "regexp_replace({x}, '{p}', '{r}', 'g')", "text": "VARCHAR",
-               "yyyymmdd": "strftime({d}, '%Y%m%d')", "jaro_winkler": "jaro_winkler_similarity"},
-    "spark": {"regex": "regexp_replace({x}, '{p}', '{r}')", "text": "STRING",
-              "yyyymmdd": "date_format({d}, 'yyyyMMdd')", "jaro_winkler": "jaro_winkler"},
-}
-
-
-def _norm(expr: str, dialect: str = "duckdb") -> str:
-    d = DIALECTS[dialect]
-    hyphens = d["regex"].format(x=f"CAST({expr} AS {d['text']})", p="-", r=" ")
-    letters = d["regex"].format(x=f"lower({hyphens})", p="[^a-z'' ]", r="")
+def _norm(expr: str, d: Dialect) -> str:
+    hyphens = d.replace_all(f"CAST({expr} AS {d.type_name('VARCHAR')})", "-", " ")
+    letters = d.replace_all(f"lower({hyphens})", "[^a-z'' ]", "")  # '' is SQL's escaped apostrophe
     return f"nullif(trim({letters}), '')"
 
 
-def _identity_sql(source: str, dialect: str = "duckdb") -> str:
+def _identity_sql(source: str, d: Dialect) -> str:
     """Derived matching columns for a table with unique_id, person_id, row, forename, surname, dob, sex, pnc_id."""
-    fore = _norm("s.forename", dialect)
+    fore = _norm("s.forename", d)
     return f"""
         SELECT s.unique_id, s.person_id, s.row, {fore} AS forename,
                coalesce(n.canonical, {fore}) AS forename_canon,
-               {_norm('s.surname', dialect)} AS surname, s.dob, year(s.dob) AS birth_year,
-               {DIALECTS[dialect]['yyyymmdd'].format(d='s.dob')} AS dob_text,
+               {_norm('s.surname', d)} AS surname, s.dob, year(s.dob) AS birth_year,
+               {d.yyyymmdd('s.dob')} AS dob_text,
                CASE WHEN day(s.dob) <= 12 AND day(s.dob) <> month(s.dob)
                     THEN make_date(year(s.dob), day(s.dob), month(s.dob)) END AS dob_swapped,
                s.sex, s.pnc_id
         FROM {source} s LEFT JOIN nickname_map n ON n.name = {fore}"""
 
 
-DATABASE_IDENTITIES = """(
+def _database_identities(d: Dialect) -> str:
+    """Every identity on the database: each person's recorded name and each alias."""
+    text = d.type_name("VARCHAR")
+    return f"""(
     SELECT concat('p', CAST(person_id AS {text})) AS unique_id, person_id, CAST(NULL AS INTEGER) AS row, forename,
-           surname, date_of_birth AS dob, gender AS sex, pnc_id FROM {prefix}person
+           surname, date_of_birth AS dob, gender AS sex, pnc_id FROM person
     UNION ALL
     SELECT concat('a', CAST(row_number() OVER (ORDER BY a.person_id, a.forename, a.surname, a.date_of_birth)
                             AS {text})), a.person_id, CAST(NULL AS INTEGER), a.forename, a.surname,
            a.date_of_birth, p.gender, CAST(NULL AS {text})
-    FROM {prefix}alias a JOIN {prefix}person p ON p.person_id = a.person_id)"""
+    FROM alias a JOIN person p ON p.person_id = a.person_id)"""
 
 
-def _pnc_sql(dialect: str) -> str:
-    jw = DIALECTS[dialect]["jaro_winkler"]
+def _pnc_sql(d: Dialect) -> str:
+    jw = d.jaro_winkler
     return f"""
         SELECT s.row, p.person_id FROM submission_ids s JOIN identities p
           ON p.pnc_id = s.pnc_id AND p.unique_id LIKE 'p%'
@@ -109,17 +104,17 @@ def _prepare_duckdb(rows: pd.DataFrame, db_path: Path):
 
     con = duckdb.connect()
     try:
-        con.execute(f"ATTACH '{db_path}' AS jdl (READ_ONLY)")
+        attach_tables(con, db_path, ("person", "alias"))
     except duckdb.Error as exc:
         raise JusticeLabError(f"cannot open the database {db_path}: {exc}") from exc
+    d = Dialect()
     con.register("nickname_frame", _nickname_frame())
     con.execute("CREATE TABLE nickname_map AS SELECT * FROM nickname_frame")
     con.register("submission_frame", _submission_frame(rows))
-    con.execute(f"CREATE TABLE submission_ids AS {_identity_sql('submission_frame')}")
-    con.execute(f"CREATE TABLE identities AS "
-                f"{_identity_sql(DATABASE_IDENTITIES.format(prefix='jdl.', text='VARCHAR'))}")
+    con.execute(f"CREATE TABLE submission_ids AS {_identity_sql('submission_frame', d)}")
+    con.execute(f"CREATE TABLE identities AS {_identity_sql(_database_identities(d), d)}")
     counts = con.execute("SELECT count(*), count(DISTINCT person_id) FROM identities").fetchall()[0]
-    pnc = con.execute(_pnc_sql("duckdb")).df()
+    pnc = con.execute(_pnc_sql(d)).df()
     return DuckDBAPI(connection=con), counts, pnc, con.close
 
 
@@ -137,12 +132,13 @@ def _prepare_spark(rows: pd.DataFrame, folder: Path, spark=None):
         engine.register_parquet(table, str(path))
     session.createDataFrame(_nickname_frame()).createOrReplaceTempView("nickname_map")
     session.createDataFrame(_submission_frame(rows)).createOrReplaceTempView("submission_frame")
-    session.sql(_identity_sql("submission_frame", "spark")).cache().createOrReplaceTempView("submission_ids")
-    identities = session.sql(_identity_sql(DATABASE_IDENTITIES.format(prefix="", text="STRING"), "spark")).cache()
+    d = engine.dialect
+    session.sql(_identity_sql("submission_frame", d)).cache().createOrReplaceTempView("submission_ids")
+    identities = session.sql(_identity_sql(_database_identities(d), d)).cache()
     identities.createOrReplaceTempView("identities")
     counts = session.sql("SELECT count(*), count(DISTINCT person_id) FROM identities").collect()[0]
     db_api = SparkAPI(spark_session=session, break_lineage_method="persist")  # registers Splink's similarity UDFs (jaro_winkler, ...)
-    pnc = session.sql(_pnc_sql("spark")).toPandas()
+    pnc = session.sql(_pnc_sql(d)).toPandas()
     return db_api, tuple(counts), pnc, lambda: None
 
 

@@ -27,7 +27,8 @@ import pandas as pd
 
 from ..data.db import attach_tables
 from ..engine import DuckDBEngine
-from ..measures.cohort import build_measures_for, index_events_step
+from ..measures.cohort import (age_in_years, build_measures_for, follow_up_complete, index_events_step,
+                               sexual_offence_by)
 from ..measures.rules import BREACH_GROUP, Rules
 
 WINDOW_DAYS = 183
@@ -97,14 +98,12 @@ def build_treatment_group(db_path: str | Path, records: pd.DataFrame, links: pd.
     engine.register("chosen_raw", chosen[["row", "person_id", "disposal_id", "index_date"]])
     engine.create_table("chosen", "SELECT row, person_id, disposal_id, CAST(index_date AS DATE) AS index_date "
                                   "FROM chosen_raw")
+    d = engine.dialect
     checks = engine.query(f"""
         SELECT c.row, c.person_id,
-               c.index_date + {rules.last_proven_day} > DATE '{snapshot}' AS follow_up_incomplete,
-               (year(c.index_date) - year(p.date_of_birth)
-                - CASE WHEN month(c.index_date) < month(p.date_of_birth) OR (month(c.index_date) = month(p.date_of_birth)
-                       AND day(c.index_date) < day(p.date_of_birth)) THEN 1 ELSE 0 END) < 18
-               OR EXISTS (SELECT 1 FROM disposal d WHERE d.person_id = c.person_id
-                          AND d.disposal_date <= c.index_date AND d.sexual_offence) AS under_18_or_sexual,
+               NOT {follow_up_complete('c.index_date', f"DATE '{snapshot}'", d, rules)} AS follow_up_incomplete,
+               {age_in_years('p.date_of_birth', 'c.index_date')} < 18
+               OR {sexual_offence_by('c.person_id', 'c.index_date')} AS under_18_or_sexual,
                EXISTS (SELECT 1 FROM offence o JOIN linked l ON l.row = c.row
                        WHERE o.person_id = c.person_id AND NOT o.is_breach AND o.offence_group <> '{BREACH_GROUP}'
                          AND o.offence_date > c.index_date

@@ -24,10 +24,21 @@ NEEDS_COLUMNS = (
 )
 
 
-def _age(dob: str, at: str) -> str:
+def age_in_years(dob: str, at: str) -> str:
     """Completed years of age, exactly (not days/365.25)."""
     return (f"(year({at}) - year({dob}) - CASE WHEN month({at}) < month({dob}) OR "
             f"(month({at}) = month({dob}) AND day({at}) < day({dob})) THEN 1 ELSE 0 END)")
+
+
+def follow_up_complete(index_date: str, snapshot: str, d: Dialect, rules: Rules = Rules()) -> str:
+    """The one-year follow-up and the waiting period have both ended by the snapshot."""
+    return f"({d.add_days(index_date, rules.last_proven_day)} <= {snapshot})"
+
+
+def sexual_offence_by(person_id: str, at: str) -> str:
+    """A sexual offence (index or previous) on or before `at`: the Data Lab excludes these people."""
+    return (f"EXISTS (SELECT 1 FROM disposal sx WHERE sx.person_id = {person_id} "
+            f"AND sx.disposal_date <= {at} AND sx.sexual_offence)")
 
 
 def index_events_step() -> Step:
@@ -42,7 +53,7 @@ def index_events_step() -> Step:
 
 
 def period_cohort_step(start: date, end: date, rules: Rules = Rules()) -> Step:
-    adult = f"AND {_age('p.date_of_birth', 'e.index_date')} >= 18" if rules.adults_only else ""
+    adult = f"AND {age_in_years('p.date_of_birth', 'e.index_date')} >= 18" if rules.adults_only else ""
     return Step("cohort", f"""
         SELECT person_id, disposal_id, index_date FROM (
           SELECT e.person_id, e.disposal_id, e.index_date,
@@ -144,7 +155,7 @@ def _characteristics(rules: Rules):
         benefits AS {overlap('benefit_spell', 'b')},
         employment AS {overlap('employment_spell', 'w')}
         SELECT ix.person_id, ix.disposal_id, ix.index_date, ix.disposal_date,
-               {_age('p.date_of_birth', 'ix.index_date')} AS age,
+               {age_in_years('p.date_of_birth', 'ix.index_date')} AS age,
                p.gender, p.ethnicity, p.nationality, p.region, p.local_authority,
                ix.disposal_type, ix.custodial_months, ix.prison, ix.released_from_court,
                ix.index_offence_group, ix.index_offence_class, ix.sexual_offence,

@@ -94,6 +94,29 @@ def _matching_summary(analyses: list[dict]) -> list[str]:
     return lines
 
 
+def rate_point(analysis: dict, this_report: bool = False) -> dict | None:
+    """One analysis's rate effect in percentage points, for the plot against treatment group size."""
+    rate = next((m for m in analysis["measures"] if m["measure"] == "rate" and not m.get("withheld")), None)
+    if rate is None:
+        return None
+    return {"treated": analysis["treated_matched"], "difference": 100 * rate["difference"],
+            "ci_low": 100 * rate["ci_low"], "ci_high": 100 * rate["ci_high"], "significant": w.significant(rate),
+            "this_report": this_report}
+
+
+def results_history(folder: Path | None) -> list[dict]:
+    """Rate effects of every analysis in a folder of earlier results.json files (the data lab's database)."""
+    if folder is None or not folder.exists():
+        return []
+    points = []
+    for path in sorted(folder.rglob("results.json")):
+        for analysis in json.loads(path.read_text(encoding="utf-8")).get("analyses", []):
+            point = rate_point(analysis)
+            if point:
+                points.append(point)
+    return points
+
+
 def build_context(results: dict, assets: Path, response: str | None = None, history: list[dict] | None = None) -> dict:
     national = results["analyses"][0]
     name = results["programme"].get("programme") or "the programme"
@@ -125,10 +148,7 @@ def build_context(results: dict, assets: Path, response: str | None = None, hist
     table = BalanceTable(pd.DataFrame(national["balance"]).set_index("variable"))
     love = love_plot(table, assets / "love_plot_national.png", "Balance of the national analysis")
     flow = flow_diagram(pd.DataFrame(results["attrition"]), assets / "attrition_flow.png")
-    points = [{"treated": a["treated_matched"], "difference": 100 * _measure(a, "rate")["difference"],
-               "ci_low": 100 * _measure(a, "rate")["ci_low"], "ci_high": 100 * _measure(a, "rate")["ci_high"],
-               "significant": w.significant(_measure(a, "rate")), "this_report": True} for a in results["analyses"]]
-    points += history or []
+    points = [p for p in (rate_point(a, this_report=True) for a in results["analyses"]) if p] + (history or [])
     impacts = [w.impact_sentence(rate, "people"), w.impact_sentence(freq, "offences")]
     if not ttf.get("withheld"):
         impacts.append(w.impact_sentence(ttf, "days", scale=1))
