@@ -236,8 +236,26 @@ def demo(out: Path = typer.Option(Path("justicelab-demo"), "--out", help="Folder
         console.print(f"Planted true effect on the {measure} (participants analysed): {truth[key]:+.3f}; national estimate "
                       f"{m['difference']:+.3f} ({m['ci_low']:+.3f} to {m['ci_high']:+.3f}): "
                       f"{'covered' if covered else 'NOT covered'}")
+    t0 = time.perf_counter()
+    statement = _demo_pbr(db, out / "pbr")
+    timings["payment-by-results statement"] = time.perf_counter() - t0
     console.print("Stage times: " + ", ".join(f"{k} {v:.1f} s" for k, v in timings.items()))
     console.print(f"Report: {report['html']}\n        {report.get('pdf')}\n        {report['annex']}")
+    console.print(f"Outcome statement: {statement}")
+
+
+def _demo_pbr(db: Path, out: Path) -> Path:
+    """The Nenebridge bond on the demo database (the through-the-gate service has a planted effect)."""
+    from importlib import resources
+
+    from .pbr.statement import measure_contract
+    from .report.statement import write_statement
+
+    contract = resources.files("justicelab.pbr").joinpath("contracts/peterborough.yaml")
+    with resources.as_file(contract) as path:
+        statement = measure_contract(path, db)
+    _print_statement(statement)
+    return write_statement(statement, out)["html"]
 
 def _validated(submission: Path, us_dates: bool):
     from .submission.validate import validate as run_validation
@@ -372,6 +390,43 @@ def _print_headline(results: dict) -> None:
                       w.value(m["kind"], m["comparison_value"]), w.interval(m["kind"], m["ci_low"], m["ci_high"]),
                       w.p_value(m["p_value"]))
     console.print(t)
+
+
+@app.command()
+def pbr(contract: Path = typer.Argument(..., help="The contract file (YAML): see contracts/ and docs/pbr.md."),
+        db: Path = DB_OPTION,
+        out: Path = typer.Option(..., "--out", help="Folder for statement.html/.pdf/.json and register.csv."),
+        as_of: Optional[str] = typer.Option(None, "--as-of", help="Statement date (YYYY-MM-DD); default: the "
+                                            "database's snapshot date. Later data are ignored."),
+        balance_only: bool = typer.Option(False, "--balance-only", help="Match and report balance; count no outcome."),
+        pdf: bool = typer.Option(True, "--pdf/--no-pdf", help="Also write the PDF.")):
+    """Payment by results: an outcome statement for a contract, as of a date."""
+    from .pbr.statement import measure_contract
+    from .report.statement import write_statement
+
+    when = _parse_date(as_of, "--as-of")
+    with _steps(6, "outcome statement") as advance:
+        statement = measure_contract(contract, db, when, balance_only=balance_only, progress=advance)
+        advance("writing")
+        paths = write_statement(statement, out, pdf=pdf)
+    _print_statement(statement)
+    console.print("Statement: " + ", ".join(str(p) for p in paths.values()))
+
+
+def _print_statement(s: dict) -> None:
+    console.print(f"[bold]{s['contract']['name']}[/bold]: {s['kind']} statement as of {s['as_of']}")
+    for c in s.get("cohorts", []):
+        if "reduction" in c:
+            console.print(f"  cohort {c['cohort']} ({c['treated_matched']} people, {c['status']}): "
+                          f"T {c['treated_per_100']:.1f} vs C {c['comparison_per_100']:.1f} events per 100, "
+                          f"R {100 * c['reduction']:.1f}% ({100 * c['reduction_low']:.1f}% to {100 * c['reduction_high']:.1f}%)")
+    if s.get("pooled"):
+        console.print(f"  pooled R {100 * s['pooled']['reduction']:.1f}%")
+    for r in s.get("results", []):
+        fall = r.get("fall_pp", r.get("fall"))
+        console.print(f"  {r['measure']}: fall {fall:.2f} ({'threshold met' if r['threshold_met'] else 'not met'})")
+    if s.get("headline"):
+        console.print(s["headline"])
 
 
 @app.command()

@@ -2,7 +2,7 @@
 import pandas as pd
 
 from justicelab.engine import DuckDBEngine, run_steps
-from justicelab.pbr.events import reconviction_events_step
+from justicelab.pbr.events import reconviction_events_steps
 from tests.fixtures import Fixture, d, plus
 
 REL = d("2012-06-01")
@@ -30,6 +30,12 @@ def test_reconviction_event_rules():
     engine = f.register(DuckDBEngine())
     engine.register("pbr_cohort_raw", pd.DataFrame({"person_id": range(1, 8), "release_date": [REL] * 7}))
     engine.create_table("pbr_cohort", "SELECT person_id, CAST(release_date AS DATE) AS release_date FROM pbr_cohort_raw")
-    run_steps(engine, [reconviction_events_step()])
+    run_steps(engine, reconviction_events_steps())
     got = engine.query("SELECT person_id, events FROM reconviction_events ORDER BY person_id")
     assert dict(zip(got["person_id"], got["events"])) == {1: 2, 2: 0, 3: 0, 4: 1, 5: 0, 6: 0, 7: 0}
+    # a contract where cautions count: person 2's caution becomes an event; the list gives proven days
+    run_steps(engine, reconviction_events_steps(cautions_count=True))
+    got = engine.query("SELECT person_id, events FROM reconviction_events ORDER BY person_id")
+    assert dict(zip(got["person_id"], got["events"]))[2] == 1
+    days = engine.query("SELECT person_id, proven_day FROM reconviction_event_list ORDER BY person_id, proven_day")
+    assert days.groupby("person_id")["proven_day"].apply(list).to_dict() == {1: [100, 200], 2: [40], 4: [548]}

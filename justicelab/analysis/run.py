@@ -8,21 +8,20 @@ estimate every measure with robust (HC1) standard errors.
 """
 from __future__ import annotations
 
-import hashlib
-import subprocess
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from .. import __version__
+from ..provenance import code_version, sha256_of
 from ..data.db import attach_tables
 from ..engine import DuckDBEngine
 from ..errors import JusticeLabError
 from ..linkage.link import link_submission
 from ..linkage.outputs import attrition_sentences
 from ..linkage.treatment import build_treatment_group
-from ..matching import matchit
+from ..matching import matchit, prepare_groups
 from ..matching.power import required_treated_size_for_rates
 from ..measures.cohort import build_period_cohort, follow_up_complete, sexual_offence_by
 from ..measures.rules import Rules
@@ -31,26 +30,6 @@ from .config import AnalysisConfig
 from .measures import estimate_measures
 
 SE_METHOD = "hc1"  # kernel weighting: one comparison person serves many treated people
-
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    files = sorted(path.rglob("*")) if path.is_dir() else [path]
-    for f in files:
-        if f.is_file():
-            with f.open("rb") as fh:
-                for block in iter(lambda: fh.read(1 << 22), b""):
-                    h.update(block)
-    return h.hexdigest()
-
-
-def _code_version() -> str:
-    try:
-        out = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=Path(__file__).parent,
-                             capture_output=True, text=True, timeout=5)
-        return out.stdout.strip() or "not a git checkout"
-    except (OSError, subprocess.SubprocessError):
-        return "not a git checkout"
 
 
 def comparison_pool(db_path: Path, treated: pd.DataFrame, rules: Rules = Rules()) -> pd.DataFrame:
@@ -69,48 +48,10 @@ def comparison_pool(db_path: Path, treated: pd.DataFrame, rules: Rules = Rules()
     return pool.sort_values(["person_id", "disposal_id"]).reset_index(drop=True)  # same order every run
 
 
-def prepare(treated: pd.DataFrame, pool: pd.DataFrame, config: AnalysisConfig) -> tuple[pd.DataFrame, list, dict]:
-    """One frame for matching, the covariates to use, and notes on what was adapted and why."""
-    # a fixed row order: engines return rows in any order, and float sums depend on it
-    data = pd.concat([treated.sort_values("person_id").assign(treated=1),
-                      pool.sort_values(["person_id", "disposal_id"]).assign(treated=0)], ignore_index=True)
-    notes = {"exact_on": [], "combined_levels": {}, "comparison_dropped": 0}
-    assessed = data["has_assessment"] == 1
-    data["ogrs_score"] = data["ogrs_score"].fillna(data.loc[assessed, "ogrs_score"].mean())
-    for c in config.numeric_covariates:
-        data[c] = pd.to_numeric(data[c].astype(float).fillna(0), errors="coerce")
-    t = data["treated"] == 1
-    covariates = []
-    for c in config.numeric_covariates:
-        values = data.loc[t, c].unique()
-        if len(values) == 1:  # constant among participants: compare like with like, drop from the model
-            keep = t | (data[c] == values[0])
-            notes["comparison_dropped"] += int((~keep).sum())
-            notes["exact_on"].append(c)
-            data = data[keep]
-            t = data["treated"] == 1
-        else:
-            covariates.append(c)
-    for c in config.categorical_covariates:
-        data[c] = data[c].astype(str)
-        counts = data.loc[t, c].value_counts()
-        rare = set(data[c].unique()) - set(counts[counts >= config.min_level_treated].index)
-        if rare:
-            data.loc[data[c].isin(rare), c] = "Other (combined)"
-            notes["combined_levels"][c] = sorted(rare)
-        present = set(data.loc[t, c].unique())
-        keep = t | data[c].isin(present)
-        notes["comparison_dropped"] += int((~keep).sum())
-        data = data[keep]
-        t = data["treated"] == 1
-        if data.loc[t, c].nunique() > 1 or data[c].nunique() > 1:
-            covariates.append(c)
-    return data.reset_index(drop=True), covariates, notes
-
-
 def run_analysis(name: str, treated: pd.DataFrame, pool: pd.DataFrame, config: AnalysisConfig,
                  region: str | None = None) -> dict:
-    data, covariates, notes = prepare(treated, pool, config)
+    data, covariates, notes = prepare_groups(treated, pool, config.numeric_covariates, config.categorical_covariates,
+                                             config.min_level_treated, mean_fill=("ogrs_score",))
     # risk-set alignment: participants who reoffended before starting were excluded, so comparison
     # people must not have reoffended before the same delay after their own index date
     start = pd.to_datetime(data["intervention_start"]) if "intervention_start" in data else pd.NaT
@@ -192,10 +133,10 @@ def analyse(submission: str | Path, db_path: str | Path, config: AnalysisConfig 
     programme = read_programme(submission)
     return {
         "programme": programme,
-        "provenance": {"package_version": __version__, "code_version": _code_version(),
+        "provenance": {"package_version": __version__, "code_version": code_version(),
                        "configuration": config.model_dump(), "seed": config.seed,
-                       "inputs": {"submission": {"file": submission.name, "sha256": _sha256(submission)},
-                                  "database": {"file": db_path.name, "sha256": _sha256(db_path)}},
+                       "inputs": {"submission": {"file": submission.name, "sha256": sha256_of(submission)},
+                                  "database": {"file": db_path.name, "sha256": sha256_of(db_path)}},
                        "data_snapshot": group.snapshot},
         "submission": v.summary() | {"file": submission.name},
         "linkage": linkage.diagnostics,

@@ -57,3 +57,27 @@ def attach_tables(con: duckdb.DuckDBPyConnection, db_path: str | Path,
         con.execute(f"ATTACH '{path}' AS jdl (READ_ONLY)")
     for table in tables:
         con.execute(f"CREATE VIEW {table} AS SELECT * FROM jdl.{table}")
+
+
+def restrict_to_snapshot(con: duckdb.DuckDBPyConnection, as_of: str) -> None:
+    """Replace the views of `attach_tables` with what the database knew on `as_of` (an ISO date): records
+    made later disappear, releases not yet happened are empty, open spells stay open. Statements computed
+    "as of" a date then see exactly the data a commissioner would have had that day."""
+    day = f"DATE '{as_of}'"
+    views = {
+        "person": "SELECT * FROM jdl.person",
+        "disposal": f"""SELECT * REPLACE (CASE WHEN release_date <= {day} THEN release_date END AS release_date)
+                        FROM jdl.disposal WHERE disposal_date <= {day}""",
+        "offence": f"SELECT * FROM jdl.offence WHERE proven_date <= {day}",
+        "assessment": f"SELECT * FROM jdl.assessment WHERE assessment_date <= {day}",
+    }
+    for spell in ("benefit_spell", "employment_spell"):
+        views[spell] = f"""SELECT * REPLACE (CASE WHEN end_date <= {day} THEN end_date END AS end_date)
+                           FROM jdl.{spell} WHERE start_date <= {day}"""
+    for name, sql in views.items():
+        con.execute(f"CREATE OR REPLACE VIEW {name} AS {sql}")
+
+
+def snapshot_date(con: duckdb.DuckDBPyConnection) -> str:
+    """The date the database runs to: its latest recorded proven date (ISO)."""
+    return str(con.execute("SELECT max(proven_date) FROM jdl.offence").fetchall()[0][0])

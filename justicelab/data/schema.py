@@ -205,6 +205,9 @@ TRUTH_PARTICIPANT = Table(
         _c("reoffences_untreated", "INTEGER", "Proven reoffences in the year, without it."),
         _c("reoffended_before_start", "BOOLEAN", "Reoffended between the index date and the intervention's start "
            "(identical in both worlds: the effect starts with the intervention)."),
+        _c("reconviction_events_treated", "INTEGER", "Reconviction events (court occasions, payment-by-results "
+           "measure) in the year after the index date, with the programme."),
+        _c("reconviction_events_untreated", "INTEGER", "The same without it."),
     ),
     synthetic_only=True,
 )

@@ -117,15 +117,18 @@ def matchit(data: pd.DataFrame, treatment: str, covariates: list[str], *, method
     caliper: in standard deviations of the distance over all units (MatchIt's convention).
     exact: columns whose values must agree (e.g. region, sex). discard: common support rule on the distance.
     order: which treated units choose first ("largest" distance first, MatchIt's default).
-    ties: "data" (equally close controls: the earliest row) or "left" (MatchIt 4.4+); see nearest.py.
+    ties: "data" (equally close controls: the earliest row), "left" (MatchIt 4.4+) or "all" (with replacement:
+    every control as close as the k-th nearest, sharing the weight); see nearest.py.
     at_risk: (delay column, survival column), radius and kernel only: risk-set alignment. A comparison
     person is eligible for a treated person only if their survival (e.g. days to first reoffence, empty
     for never) is at least the treated person's delay (e.g. days from index date to intervention start),
     with delays grouped in bins of `at_risk_bin`. Kernel weights add over treated people, so weighting
     bin by bin gives exactly the aligned weights.
     """
-    if ties not in ("data", "left"):
-        raise JusticeLabError("ties must be 'data' or 'left'")
+    if ties not in ("data", "left", "all"):
+        raise JusticeLabError("ties must be 'data', 'left' or 'all'")
+    if ties == "all" and not (method == "nearest" and replace):
+        raise JusticeLabError("ties='all' needs nearest matching with replacement")
     if method not in METHODS:
         raise JusticeLabError(f"method must be one of {', '.join(METHODS)}")
     if ratio < 1:

@@ -7,7 +7,10 @@ but find the next available control with path-compressed pointers instead of sca
 costs near O(1): 20,000 treated units against 2 million controls take well under a second.
 
 Exact matching runs the same algorithm within each stratum (identical to MatchIt's in-scan check,
-since strata never share controls). A caliper (absolute, in distance units) leaves a treated unit
+since strata never share controls). With replacement, ties="all" keeps every control exactly as close as
+the k-th nearest, sharing the treated unit's weight among them (the Matching package's rule): with a
+coarse score (few, discrete covariates) the "earliest row" rule would hand every treated unit at one
+score the same k controls. A caliper (absolute, in distance units) leaves a treated unit
 unmatched in a round when its closest available control is further away.
 """
 from __future__ import annotations
@@ -125,7 +128,17 @@ def nearest_neighbour(distance: np.ndarray, treat: np.ndarray, eligible: np.ndar
         c_rows = c_rows[c_order]
         c_dist = distance[c_rows]
         fn = match_with_replacement if replace else match_without_replacement
-        pos = fn(c_dist, c_rows, distance[t_rows], t_rows, ratio, caliper, ties)
+        t_dist = distance[t_rows]
+        pos = fn(c_dist, c_rows, t_dist, t_rows, ratio, caliper, "left" if ties == "all" else ties)
+        if ties == "all":  # every control as close as the k-th nearest: equally close controls share the weight
+            picked = np.where(pos >= 0, np.abs(c_dist[np.maximum(pos, 0)] - t_dist[:, None]), -np.inf)
+            reach = picked.max(axis=1)
+            lo = np.searchsorted(c_dist, t_dist - reach, side="left")
+            hi = np.searchsorted(c_dist, t_dist + reach, side="right")
+            for i, row in enumerate(t_rows):
+                if reach[i] >= 0:
+                    matches[int(row)] = c_rows[lo[i]:hi[i]].tolist()
+            continue
         for i, row in enumerate(t_rows):
             got = [int(c_rows[p]) for p in pos[i] if p >= 0]
             if got:

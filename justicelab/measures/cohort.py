@@ -187,12 +187,17 @@ SENTENCE_GROUP_SQL = """
          ELSE 'Other court disposal' END"""
 
 
+def characteristics_step(rules: Rules = Rules()) -> Step:
+    """Matching characteristics alone (no outcome is computed): for outcome-blind matching."""
+    return Step("characteristics", _characteristics(rules))
+
+
 def measures_steps(rules: Rules = Rules()) -> list[Step]:
     """Steps from a `cohort` table (person_id, disposal_id, index_date) to `cohort_measures`."""
     return [
         Step("reoffences", _reoffences(rules)),
         Step("outcomes", OUTCOMES_SQL),
-        Step("characteristics", _characteristics(rules)),
+        characteristics_step(rules),
         Step("cohort_measures", f"""
             SELECT c.*, {SENTENCE_GROUP_SQL} AS sentence_group,
                    o.reoffended, o.reoffences, o.days_to_first_reoffence, o.first_reoffence_class,

@@ -37,14 +37,19 @@ def headline_chart(m: dict, title: str, kind: str, path: Path) -> tuple[Path, st
     return path, alt
 
 
-def forest_plot(rows: list[dict], title: str, xlabel: str, path: Path) -> tuple[Path, str]:
-    """rows: label, difference, ci_low, ci_high, significant, better (bool or None)."""
+def forest_plot(rows: list[dict], title: str, xlabel: str, path: Path, level: int = 95,
+                lines: tuple[tuple[float, str], ...] = ()) -> tuple[Path, str]:
+    """rows: label, difference, ci_low, ci_high, significant, better (bool or None). lines: (x, label)
+    reference lines, e.g. a contract's thresholds."""
     fig, ax = plt.subplots(figsize=(7.5, 0.32 * len(rows) + 1.4), dpi=120)
     for i, r in enumerate(reversed(rows)):
         colour = GREY if not r["significant"] else (GREEN if r["better"] else RED)
         ax.plot([r["ci_low"], r["ci_high"]], [i, i], color=colour, linewidth=2)
         ax.plot([r["difference"]], [i], marker="D" if r["significant"] else "o", color=colour)
     ax.axvline(0, color="black", linewidth=0.8)
+    for x, text in lines:
+        ax.axvline(x, color="#1d70b8", linestyle="--", linewidth=1)
+        ax.text(x, len(rows) - 0.5, text, fontsize=7, color="#1d70b8", ha="left")
     ax.set_yticks(range(len(rows)))
     ax.set_yticklabels([r["label"] for r in reversed(rows)], fontsize=7)
     ax.set_xlabel(xlabel)
@@ -53,7 +58,7 @@ def forest_plot(rows: list[dict], title: str, xlabel: str, path: Path) -> tuple[
     fig.savefig(path)
     plt.close(fig)
     sig = sum(r["significant"] for r in rows)
-    alt = f"{title}: {len(rows)} estimates with 95% intervals, {sig} statistically significant."
+    alt = f"{title}: {len(rows)} estimates with {level}% intervals, {sig} statistically significant."
     return path, alt
 
 

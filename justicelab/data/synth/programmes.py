@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 from scipy.optimize import brentq
 
-from .careers import COMMUNITY, CUSTODY, SUSPENDED, BREACH, Careers, Effect, Start, simulate
+from .careers import BREACH, CAUTION, COMMUNITY, CUSTODY, SUSPENDED, Careers, Effect, Start, simulate
 from .population import day, to_dates
 from .records import ALL_PRISONS, index_date
 
@@ -59,7 +59,7 @@ PROGRAMMES: tuple[Programme, ...] = (
         "through-the-gate", "Nenebridge Through the Gate", "Fenland Resettlement Partnership",
         "Every man released from HMP Nenebridge after a sentence of under 12 months is offered resettlement "
         "support from the prison gate: accommodation, benefits, family and employment.",
-        (CUSTODY,), ("2015-01-01", "2018-12-31"), 0.82, 0.90, None, prisons=("HMP Nenebridge",),
+        (CUSTODY,), ("2015-01-01", "2018-12-31"), 0.75, 0.90, None, prisons=("HMP Nenebridge",),
         male_only=True, max_custodial_months=12, start_offset=(-30, 0), duration=(90, 365)),
     Programme(
         "peer-mentoring", "London Community Peer Mentors", "Community Peer Mentors London",
@@ -130,8 +130,9 @@ def one_year_outcomes(c: Careers, index: np.ndarray) -> pd.DataFrame:
     """Reoffending in the year after `index` (per start position), by the official counting rules."""
     occ, off = c.occ, c.off
     n = len(index)
+    out = pd.DataFrame({"reoffences": np.zeros(n, int), "days_to_first": np.full(n, np.nan), "events": np.zeros(n, int)})
     if not off or len(off["occ_id"]) == 0:
-        return pd.DataFrame({"reoffences": np.zeros(n, int), "days_to_first": np.full(n, np.nan)})
+        return out
     pos_of = np.empty(occ["occ_id"].max() + 1, np.int64)
     pos_of[occ["occ_id"]] = np.arange(len(occ["occ_id"]))
     p = pos_of[off["occ_id"]]
@@ -141,9 +142,13 @@ def one_year_outcomes(c: Careers, index: np.ndarray) -> pd.DataFrame:
     counted = (days >= 1) & (days <= FOLLOW_UP_DAYS) & (proven <= FOLLOW_UP_DAYS + WAITING_DAYS) & (off["group"] != BREACH)
     frame = pd.DataFrame({"start": start[counted], "days": days[counted]})
     agg = frame.groupby("start")["days"].agg(["count", "min"])
-    out = pd.DataFrame({"reoffences": np.zeros(n, int), "days_to_first": np.full(n, np.nan)})
     out.loc[agg.index, "reoffences"] = agg["count"].to_numpy()
     out.loc[agg.index, "days_to_first"] = agg["min"].to_numpy().astype(float)
+    # reconviction events (payment by results): court occasions, so cautions drop out and an occasion counts once
+    court = counted & (occ["disposal_type"][p] != CAUTION)
+    occasions = pd.DataFrame({"start": start[court], "occ": off["occ_id"][court]}).drop_duplicates()
+    per_start = occasions.groupby("start").size()
+    out.loc[per_start.index, "events"] = per_start.to_numpy()
     return out
 
 
@@ -170,6 +175,8 @@ def run_programme(prog: Programme, occ: dict, at: np.ndarray, offences_per_occ: 
         "reoffences_treated": y1["reoffences"].to_numpy().astype(np.int32),
         "reoffences_untreated": y0["reoffences"].to_numpy().astype(np.int32),
         "reoffended_before_start": before_start,
+        "reconviction_events_treated": y1["events"].to_numpy().astype(np.int32),
+        "reconviction_events_untreated": y0["events"].to_numpy().astype(np.int32),
     })
     effects = pd.concat([_true_effects(prog, y1, y0),
                          _true_effects(prog, y1[~before_start], y0[~before_start], "_analysable")], ignore_index=True)
@@ -184,6 +191,7 @@ def _true_effects(prog: Programme, y1: pd.DataFrame, y0: pd.DataFrame, suffix: s
         ("reoffending_rate", lambda y: (y["reoffences"] > 0).mean()),
         ("reoffending_frequency", lambda y: y["reoffences"].mean()),
         ("days_to_first_reoffence", lambda y: y["days_to_first"].mean()),
+        ("reconviction_events", lambda y: y["events"].mean()),
     ):
         t, c = float(f(y1)), float(f(y0))
         rows.append({"programme": prog.name, "measure": measure + suffix, "participants": len(y1),
