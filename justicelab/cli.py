@@ -429,6 +429,88 @@ def _print_statement(s: dict) -> None:
         console.print(s["headline"])
 
 
+service_app = typer.Typer(help="The data lab service: accounts and tokens.", no_args_is_help=True)
+app.add_typer(service_app, name="service")
+STORE_OPTION = typer.Option("sqlite:///justicelab-service/store.db", "--store",
+                            help="SQLAlchemy URL of the service store (SQLite file, or postgresql://...).")
+
+
+def _settings(db: Path, data: Path):
+    from .service.jobs import Settings
+
+    return Settings(database=db, data_dir=data)
+
+
+@app.command()
+def serve(db: Path = DB_OPTION, data: Path = typer.Option(Path("justicelab-service"), "--data",
+                                                           help="Folder for uploads and reports."),
+          store: str = STORE_OPTION, host: str = typer.Option("127.0.0.1", "--host"),
+          port: int = typer.Option(8000, "--port"), workers: int = typer.Option(1, "--workers", min=0,
+                                                                                help="Analysis worker threads.")):
+    """Run the web service (and its analysis workers) until stopped."""
+    import threading
+
+    import uvicorn
+
+    from .data.db import require_database
+    from .service.app import create_app
+    from .service.jobs import work
+
+    require_database(db)
+    data.mkdir(parents=True, exist_ok=True)
+    settings = _settings(db, data)
+    application = create_app(store, settings)
+    stop = threading.Event()
+    for _ in range(workers):
+        threading.Thread(target=work, args=(application.state.factory, settings), kwargs={"stop": stop},
+                         daemon=True).start()
+    try:
+        uvicorn.run(application, host=host, port=port, log_level="warning")
+    finally:
+        stop.set()
+
+
+@app.command()
+def worker(db: Path = DB_OPTION, data: Path = typer.Option(Path("justicelab-service"), "--data"),
+           store: str = STORE_OPTION, once: bool = typer.Option(False, "--once", help="Stop when the queue is empty.")):
+    """Run one analysis worker against the service store (more can run side by side)."""
+    from .service.jobs import work
+    from .service.store import connect, migrate
+
+    migrate(store)
+    work(connect(store)[1], _settings(db, data), once=once)
+
+
+@service_app.command("add-user")
+def add_user(email: str = typer.Argument(...), role: str = typer.Option("organisation", "--role"),
+             organisation: Optional[str] = typer.Option(None, "--organisation"),
+             password: str = typer.Option(..., "--password", prompt=True, hide_input=True), store: str = STORE_OPTION):
+    """Create a user (an organisation's user, or an analyst)."""
+    from .service.accounts import add_user as create
+    from .service.store import connect, migrate
+
+    migrate(store)
+    with connect(store)[1]() as session:
+        create(session, email, password, role, organisation)
+    console.print(f"added {email} ({role})")
+
+
+@service_app.command("token")
+def token(email: str = typer.Argument(...), store: str = STORE_OPTION):
+    """Issue an API token for a user (printed once; only its hash is kept)."""
+    from sqlalchemy import select
+
+    from .service.accounts import issue
+    from .service.store import User, connect, migrate
+
+    migrate(store)
+    with connect(store)[1]() as session:
+        user = session.scalar(select(User).where(User.email == email.strip().lower()))
+        if user is None:
+            raise JusticeLabError(f"no user {email}")
+        console.print(issue(session, user, "api")[0])
+
+
 @app.command()
 def template(out: Path = typer.Option(Path("."), "--out", help="Folder to write the templates to.")):
     """Write the blank submission template (CSV and Excel)."""

@@ -1,0 +1,1 @@
+"""The data lab service: organisations submit, analysts review, results are published."""

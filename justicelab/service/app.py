@@ -1,0 +1,277 @@
+"""`justicelab serve`: server-rendered pages and a JSON API over the store and the job table.
+
+Access rule (one function, `_own`): an organisation's users see only their organisation's submissions;
+analysts see all. Anything not visible answers 404, the same as an id that does not exist, so a guessed
+URL reveals nothing. Published reports are open to everyone.
+"""
+from __future__ import annotations
+
+import logging
+import secrets
+from pathlib import Path
+
+from fastapi.concurrency import run_in_threadpool
+from fastapi import Depends, FastAPI, File, Form, HTTPException, Request, UploadFile
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, PlainTextResponse, RedirectResponse, Response
+from jinja2 import Environment, PackageLoader, select_autoescape
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from .accounts import authenticate, issue, resolve, revoke
+from .jobs import Settings, audit, check_upload, enqueue, problems_csv
+from .store import Organisation, Submission, User, connect, migrate
+
+log = logging.getLogger("justicelab.service")
+COOKIE = "jl_session"
+REPORT_FILES = {"report.html": "text/html", "report.pdf": "application/pdf",
+                "annex.xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
+PAGES = Environment(loader=PackageLoader("justicelab.service", "templates"), autoescape=select_autoescape(["j2"]))
+
+
+def create_app(store_url: str, settings: Settings) -> FastAPI:
+    migrate(store_url)
+    _, factory = connect(store_url)
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    app = FastAPI(title="Justice Data Lab", docs_url=None, redoc_url=None)
+    app.state.factory, app.state.settings = factory, settings
+
+    def db():
+        with factory() as session:
+            yield session
+
+    def page(name: str, status: int = 200, **context) -> HTMLResponse:
+        return HTMLResponse(PAGES.get_template(name).render(**context), status_code=status)
+
+    def browser_user(request: Request, session: Session = Depends(db)):
+        found = resolve(session, request.cookies.get(COOKIE), "session")
+        if found is None:
+            raise HTTPException(303, headers={"Location": "/login"})
+        return found
+
+    def api_user(request: Request, session: Session = Depends(db)) -> User:
+        auth = request.headers.get("authorization", "")
+        found = resolve(session, auth[7:] if auth.lower().startswith("bearer ") else None, "api")
+        if found is None:
+            raise HTTPException(401, "a valid API token is needed (Authorization: Bearer ...)")
+        return found[0]
+
+    def check_csrf(cred, token: str) -> None:
+        if not secrets.compare_digest(cred.csrf, token or ""):
+            raise HTTPException(403, "the form has expired: reload the page and try again")
+
+    def _own(session: Session, user: User, sid: str, action: str) -> Submission:
+        sub = session.get(Submission, sid)
+        if sub is None or (user.role != "analyst" and sub.organisation_id != user.organisation_id):
+            audit(session, user.id, None, f"refused {action}")
+            raise HTTPException(404, "no such submission")
+        audit(session, user.id, sub.id, action)
+        return sub
+
+    async def _store_upload(session: Session, user: User, programme: str, file: UploadFile) -> Submission:
+        if user.role != "organisation":
+            raise HTTPException(403, "only an organisation's users submit")
+        name = Path(file.filename or "").name
+        if Path(name).suffix.lower() not in (".csv", ".xlsx"):
+            raise HTTPException(400, f"{name or 'the file'}: only .csv or .xlsx files are accepted")
+        data = await file.read(settings.max_upload_bytes + 1)
+        if len(data) > settings.max_upload_bytes:
+            raise HTTPException(413, f"{name}: larger than the {settings.max_upload_bytes // 1_000_000} MB limit")
+        is_zip = data[:2] == b"PK"
+        if (name.lower().endswith(".xlsx") and not is_zip) or (name.lower().endswith(".csv") and (is_zip or b"\0" in data)):
+            raise HTTPException(400, f"{name}: the content does not match a {Path(name).suffix} file")
+        sub = Submission(organisation_id=user.organisation_id, uploaded_by=user.id,
+                         programme=(programme or "").strip()[:200] or "Unnamed programme", filename=name)
+        session.add(sub)
+        session.commit()
+        folder = settings.data_dir / "uploads" / sub.id
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / ("submission" + Path(name).suffix.lower())
+        path.write_bytes(data)
+        status, problems, rows = await run_in_threadpool(check_upload, path, settings)
+        sub.path, sub.status, sub.problems, sub.rows = str(path), status, problems, rows
+        session.commit()
+        audit(session, user.id, sub.id, "uploaded")
+        if status == "validated":
+            enqueue(session, sub)
+        log.info("submission %s received: %s", sub.id, status)
+        return sub
+
+    @app.exception_handler(HTTPException)
+    async def http_error(request: Request, exc: HTTPException):
+        if exc.status_code == 303:
+            return RedirectResponse(exc.headers["Location"], status_code=303)
+        if request.url.path.startswith("/api/"):
+            return JSONResponse({"error": exc.detail}, status_code=exc.status_code)
+        return page("error.html.j2", exc.status_code, message=exc.detail, user=None)
+
+    @app.exception_handler(Exception)
+    async def fault(request: Request, exc: Exception):  # no traceback reaches a user
+        log.exception("unexpected error on %s", request.url.path)
+        return PlainTextResponse("Something went wrong on our side; it has been logged.", status_code=500)
+
+    @app.get("/login", response_class=HTMLResponse)
+    def login_form():
+        return page("login.html.j2", user=None, error=None)
+
+    @app.post("/login")
+    def login(email: str = Form(...), password: str = Form(...), session: Session = Depends(db)):
+        user = authenticate(session, email, password)
+        if user is None:
+            return page("login.html.j2", 401, user=None, error="Email or password not recognised.")
+        token, _ = issue(session, user, "session")
+        audit(session, user.id, None, "signed in")
+        resp = RedirectResponse("/", status_code=303)
+        resp.set_cookie(COOKIE, token, httponly=True, samesite="lax", max_age=8 * 3600)
+        return resp
+
+    @app.post("/logout")
+    def logout(request: Request, csrf: str = Form(""), who=Depends(browser_user), session: Session = Depends(db)):
+        check_csrf(who[1], csrf)
+        revoke(session, request.cookies.get(COOKIE, ""))
+        resp = RedirectResponse("/login", status_code=303)
+        resp.delete_cookie(COOKIE)
+        return resp
+
+    @app.get("/", response_class=HTMLResponse)
+    def home(who=Depends(browser_user), session: Session = Depends(db)):
+        user, cred = who
+        if user.role == "analyst":
+            return RedirectResponse("/review", status_code=303)
+        subs = session.scalars(select(Submission).where(Submission.organisation_id == user.organisation_id)
+                               .order_by(Submission.created.desc())).all()
+        org = session.get(Organisation, user.organisation_id)
+        return page("home.html.j2", user=user, csrf=cred.csrf, submissions=subs, organisation=org)
+
+    @app.post("/submissions")
+    async def upload(programme: str = Form(""), csrf: str = Form(""), file: UploadFile = File(...),
+                     who=Depends(browser_user), session: Session = Depends(db)):
+        check_csrf(who[1], csrf)
+        sub = await _store_upload(session, who[0], programme, file)
+        return RedirectResponse(f"/submissions/{sub.id}", status_code=303)
+
+    @app.get("/submissions/{sid}", response_class=HTMLResponse)
+    def submission_page(sid: str, who=Depends(browser_user), session: Session = Depends(db)):
+        user, cred = who
+        sub = _own(session, user, sid, "viewed")
+        return page("submission.html.j2", user=user, csrf=cred.csrf, s=sub, files=REPORT_FILES,
+                    can_download=_report_ready(sub, user))
+
+    @app.get("/submissions/{sid}/problems.csv")
+    def problems(sid: str, who=Depends(browser_user), session: Session = Depends(db)):
+        sub = _own(session, who[0], sid, "downloaded problems")
+        return Response(problems_csv(sub.problems), media_type="text/csv",
+                        headers={"Content-Disposition": "attachment; filename=problems.csv"})
+
+    def _report_ready(sub: Submission, user: User) -> bool:
+        return sub.report_dir is not None and (sub.status == "published" or
+                                               (user.role == "analyst" and sub.status == "in review"))
+
+    def _report_file(sub: Submission, user: User, name: str) -> FileResponse:
+        if not _report_ready(sub, user):
+            raise HTTPException(404, "this report is not released yet")
+        base = Path(sub.report_dir).resolve()
+        path = (base / name).resolve()
+        if base not in path.parents or not path.is_file():
+            raise HTTPException(404, "no such file")
+        return FileResponse(path, media_type=REPORT_FILES.get(name), filename=None if name.startswith("charts/") else name)
+
+    @app.get("/submissions/{sid}/report/{name:path}")
+    def report(sid: str, name: str, who=Depends(browser_user), session: Session = Depends(db)):
+        return _report_file(_own(session, who[0], sid, f"downloaded {name}"), who[0], name)
+
+    @app.get("/review", response_class=HTMLResponse)
+    def review_queue(who=Depends(browser_user), session: Session = Depends(db)):
+        user, cred = who
+        if user.role != "analyst":
+            raise HTTPException(403, "the review queue is for analysts")
+        subs = session.scalars(select(Submission).order_by(Submission.created)).all()
+        return page("review.html.j2", user=user, csrf=cred.csrf, submissions=subs)
+
+    @app.post("/review/{sid}")
+    def decide(sid: str, action: str = Form(...), comment: str = Form(""), csrf: str = Form(""),
+               who=Depends(browser_user), session: Session = Depends(db)):
+        user, cred = who
+        check_csrf(cred, csrf)
+        if user.role != "analyst":
+            raise HTTPException(403, "only analysts release or return reports")
+        sub = _own(session, user, sid, action)
+        if sub.status != "in review" or action not in ("release", "return"):
+            raise HTTPException(409, f"a submission {sub.status} cannot be {action}d")
+        sub.status, sub.comment = ("published" if action == "release" else "returned"), comment.strip()[:2000]
+        session.commit()
+        return RedirectResponse("/review", status_code=303)
+
+    @app.get("/published", response_class=HTMLResponse)
+    def published(request: Request, q: str = "", session: Session = Depends(db)):
+        who = resolve(session, request.cookies.get(COOKIE), "session")
+        rows = _published(session, q)
+        return page("published.html.j2", user=who[0] if who else None, rows=rows, q=q)
+
+    @app.get("/published/forest.png")
+    def forest(q: str = "", session: Session = Depends(db)):
+        return Response(_forest_png(_published(session, q)), media_type="image/png")
+
+    @app.get("/published/{sid}/{name:path}")
+    def published_file(sid: str, name: str, session: Session = Depends(db)):
+        sub = session.get(Submission, sid)
+        if sub is None or sub.status != "published":
+            raise HTTPException(404, "no such published report")
+        return _report_file(sub, User(role="analyst"), name)
+
+    def _published(session: Session, q: str) -> list[tuple[Submission, str]]:
+        rows = session.execute(select(Submission, Organisation.name).join(Organisation)
+                               .where(Submission.status == "published").order_by(Submission.updated.desc())).all()
+        q = q.strip().lower()
+        return [(s, o) for s, o in rows if not q or q in s.programme.lower() or q in o.lower()]
+
+    # the JSON API (Bearer tokens)
+    @app.post("/api/submissions")
+    async def api_upload(programme: str = Form(""), file: UploadFile = File(...), user: User = Depends(api_user),
+                         session: Session = Depends(db)):
+        sub = await _store_upload(session, user, programme, file)
+        return JSONResponse(_summary(sub), status_code=201)
+
+    @app.get("/api/submissions")
+    def api_list(user: User = Depends(api_user), session: Session = Depends(db)):
+        query = select(Submission).order_by(Submission.created)
+        if user.role != "analyst":
+            query = query.where(Submission.organisation_id == user.organisation_id)
+        return [_summary(s) for s in session.scalars(query).all()]
+
+    @app.get("/api/submissions/{sid}")
+    def api_status(sid: str, user: User = Depends(api_user), session: Session = Depends(db)):
+        return _summary(_own(session, user, sid, "api status"), problems=True)
+
+    @app.get("/api/submissions/{sid}/report/{name:path}")
+    def api_report(sid: str, name: str, user: User = Depends(api_user), session: Session = Depends(db)):
+        return _report_file(_own(session, user, sid, f"api downloaded {name}"), user, name)
+
+    return app
+
+
+def _summary(sub: Submission, problems: bool = False) -> dict:
+    out = {"id": sub.id, "programme": sub.programme, "status": sub.status, "rows": sub.rows,
+           "problems": len(sub.problems or []), "comment": sub.comment, "created": sub.created.isoformat()}
+    if problems:
+        out["problem_list"] = sub.problems
+        out["headline"] = sub.headline
+    return out
+
+
+def _forest_png(rows: list[tuple[Submission, str]]) -> bytes:
+    import io
+    import tempfile
+
+    from ..report.charts import forest_plot
+
+    points = [{"label": f"{s.programme} ({o})"[:60], "difference": 100 * s.headline["difference"],
+               "ci_low": 100 * s.headline["ci_low"], "ci_high": 100 * s.headline["ci_high"],
+               "significant": bool(s.headline["significant"]), "better": s.headline["difference"] < 0}
+              for s, o in rows if s.headline and s.headline.get("difference") is not None]
+    if not points:
+        points = [{"label": "no published results yet", "difference": 0, "ci_low": 0, "ci_high": 0,
+                   "significant": False, "better": None}]
+    with tempfile.TemporaryDirectory() as tmp:
+        path, _ = forest_plot(points, "One-year proven reoffending rate: difference from the comparison group",
+                              "Percentage points (negative: less reoffending)", Path(tmp) / "forest.png")
+        return io.BytesIO(path.read_bytes()).getvalue()

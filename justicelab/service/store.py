@@ -1,0 +1,125 @@
+"""The service's durable state (SQLite by default, PostgreSQL by URL), as SQLAlchemy tables.
+
+Files (uploads, reports) live under the service's data folder; the store holds their paths. Every
+status change is a row update, so a restarted service picks up exactly where it stopped.
+"""
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timezone
+
+from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Integer, String, Text, create_engine, event
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, sessionmaker
+
+
+def now() -> datetime:
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+def new_id() -> str:
+    return uuid.uuid4().hex  # unguessable: ids in URLs reveal nothing and cannot be enumerated
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Organisation(Base):
+    __tablename__ = "organisation"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+
+
+class User(Base):
+    __tablename__ = "user_account"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    email: Mapped[str] = mapped_column(String(200), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(20))  # "organisation" or "analyst"
+    organisation_id: Mapped[str | None] = mapped_column(ForeignKey("organisation.id"), nullable=True)
+
+
+class Credential(Base):
+    """A browser session or an API token: only a SHA-256 of the secret is stored."""
+    __tablename__ = "credential"
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(10))  # "session" or "api"
+    user_id: Mapped[str] = mapped_column(ForeignKey("user_account.id"))
+    csrf: Mapped[str] = mapped_column(String(64), default="")
+    created: Mapped[datetime] = mapped_column(DateTime, default=now)
+    expires: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+
+
+STATUSES = ("received", "rejected", "validated", "linked", "analysed", "in review", "published", "returned", "failed")
+
+
+class Submission(Base):
+    __tablename__ = "submission"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    organisation_id: Mapped[str] = mapped_column(ForeignKey("organisation.id"), index=True)
+    uploaded_by: Mapped[str] = mapped_column(ForeignKey("user_account.id"))
+    programme: Mapped[str] = mapped_column(String(200))
+    filename: Mapped[str] = mapped_column(String(200))
+    path: Mapped[str | None] = mapped_column(Text, nullable=True)  # None once personal data are deleted
+    status: Mapped[str] = mapped_column(String(20), default="received", index=True)
+    problems: Mapped[list] = mapped_column(JSON, default=list)
+    rows: Mapped[int] = mapped_column(Integer, default=0)
+    report_dir: Mapped[str | None] = mapped_column(Text, nullable=True)
+    headline: Mapped[dict] = mapped_column(JSON, default=dict)
+    comment: Mapped[str] = mapped_column(Text, default="")
+    personal_data_deleted: Mapped[bool] = mapped_column(Boolean, default=False)
+    created: Mapped[datetime] = mapped_column(DateTime, default=now)
+    updated: Mapped[datetime] = mapped_column(DateTime, default=now, onupdate=now)
+
+
+class Job(Base):
+    """Durable work queue: a job is claimed by a worker with a heartbeat; a stale heartbeat (a killed
+    worker) makes it claimable again, and every stage is safe to rerun."""
+    __tablename__ = "job"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    submission_id: Mapped[str] = mapped_column(ForeignKey("submission.id"), index=True)
+    state: Mapped[str] = mapped_column(String(10), default="queued", index=True)  # queued/running/done/failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    worker: Mapped[str] = mapped_column(String(64), default="")
+    heartbeat: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    error: Mapped[str] = mapped_column(Text, default="")
+    created: Mapped[datetime] = mapped_column(DateTime, default=now)
+
+
+class Audit(Base):
+    __tablename__ = "audit"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(DateTime, default=now)
+    user_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    submission_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    action: Mapped[str] = mapped_column(String(60))
+
+
+def connect(url: str):
+    """An engine and session factory; SQLite gets WAL and a busy timeout for concurrent workers."""
+    sqlite = url.startswith("sqlite")
+    engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30} if sqlite else {},
+                           pool_pre_ping=True, pool_size=20, max_overflow=60, pool_timeout=120)
+    if sqlite:
+        @event.listens_for(engine, "connect")
+        def _pragmas(conn, _):
+            cur = conn.cursor()
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA busy_timeout=30000")
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.close()
+    return engine, sessionmaker(engine, expire_on_commit=False)
+
+
+def migrate(url: str) -> None:
+    """Bring the store's schema to the latest Alembic revision."""
+    from importlib import resources
+
+    from alembic import command
+    from alembic.config import Config
+
+    folder = resources.files("justicelab.service").joinpath("migrations")
+    cfg = Config()
+    cfg.set_main_option("script_location", str(folder))
+    cfg.set_main_option("sqlalchemy.url", url)
+    command.upgrade(cfg, "head")

@@ -1,0 +1,239 @@
+"""The data lab service: isolation between organisations, validation shown row by row, the review flow,
+security checks, and a worker killed mid-analysis whose job completes after restart."""
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+
+from justicelab.data.synth.submission import write_submission
+from justicelab.service.accounts import add_user, issue
+from justicelab.service.app import create_app
+from justicelab.service.jobs import Settings, work
+from justicelab.service.store import Audit, Job, Submission, connect
+from tests.fixtures import synthetic_db
+
+PASSWORD = "a long enough password"
+
+
+@pytest.fixture(scope="module")
+def db(tmp_path_factory):
+    return synthetic_db(tmp_path_factory, 200_000, 41)
+
+
+@pytest.fixture(scope="module")
+def good_file(db, tmp_path_factory):
+    return write_submission(db, "link-worker", tmp_path_factory.mktemp("sub") / "good.csv", seed=3)["submission"]
+
+
+@pytest.fixture()
+def service(db, tmp_path):
+    url = f"sqlite:///{tmp_path / 'store.db'}"
+    settings = Settings(database=db, data_dir=tmp_path / "data")
+    app = create_app(url, settings)
+    factory = app.state.factory
+    with factory() as s:
+        users = {"a": add_user(s, "a@org.test", PASSWORD, organisation="Org A"),
+                 "b": add_user(s, "b@org.test", PASSWORD, organisation="Org B"),
+                 "analyst": add_user(s, "analyst@lab.test", PASSWORD, role="analyst")}
+        tokens = {k: issue(s, u, "api")[0] for k, u in users.items()}
+    return app, factory, settings, tokens, url
+
+
+def browser(app, who: str) -> TestClient:
+    client = TestClient(app)
+    r = client.post("/login", data={"email": f"{who}@{'lab' if who == 'analyst' else 'org'}.test", "password": PASSWORD},
+                    follow_redirects=False)
+    assert r.status_code == 303
+    return client
+
+
+def csrf_of(client: TestClient, url: str = "/") -> str:
+    import re
+    return re.search(r'name="csrf" value="([^"]+)"', client.get(url).text).group(1)
+
+
+def api_upload(app, token, path: Path, programme="Link workers"):
+    with TestClient(app) as c:
+        with open(path, "rb") as fh:
+            return c.post("/api/submissions", data={"programme": programme}, files={"file": (path.name, fh, "text/csv")},
+                          headers={"Authorization": f"Bearer {token}"})
+
+
+def test_organisations_see_only_their_own(service, good_file):
+    app, factory, _, tokens, _ = service
+    r = api_upload(app, tokens["a"], good_file)
+    assert r.status_code == 201, r.text
+    sid = r.json()["id"]
+    api = TestClient(app)
+    as_b = {"Authorization": f"Bearer {tokens['b']}"}
+    assert api.get(f"/api/submissions/{sid}", headers=as_b).status_code == 404
+    assert api.get(f"/api/submissions/{sid}/report/report.pdf", headers=as_b).status_code == 404
+    assert api.get("/api/submissions", headers=as_b).json() == []
+    assert api.get(f"/api/submissions/{sid}").status_code == 401
+    assert api.get(f"/api/submissions/{sid}", headers={"Authorization": "Bearer guessed"}).status_code == 401
+    b = browser(app, "b")
+    for url in (f"/submissions/{sid}", f"/submissions/{sid}/problems.csv", f"/submissions/{sid}/report/report.html",
+                f"/submissions/{sid}/report/../../store.db", f"/published/{sid}/report.html"):
+        assert b.get(url).status_code == 404, url
+    assert sid not in b.get("/").text
+    a = TestClient(app)
+    assert a.get(f"/submissions/{sid}", follow_redirects=False).status_code == 303  # not signed in
+    assert browser(app, "a").get(f"/submissions/{sid}").status_code == 200
+    with factory() as s:
+        actions = [x.action for x in s.scalars(select(Audit)).all()]
+    assert actions.count("refused viewed") >= 1 and "uploaded" in actions and "viewed" in actions
+
+
+def test_problems_are_shown_row_by_row_and_refused_files_are_kept(service, good_file, tmp_path):
+    app, factory, _, tokens, _ = service
+    rows = pd.read_csv(good_file, dtype=str)
+    rows.loc[4, "date_of_birth"] = "31/02/1980"
+    rows.loc[9, "surname"] = "=HYPERLINK(\"http://x\")"
+    bad = tmp_path / "with_errors.csv"
+    rows.to_csv(bad, index=False)
+    a = browser(app, "a")
+    with open(bad, "rb") as fh:
+        r = a.post("/submissions", data={"programme": "Errors", "csrf": csrf_of(a)}, files={"file": ("with_errors.csv", fh)})
+    assert r.status_code == 200 and "31/02/1980" in r.text and "is not a real date" in r.text
+    sid = r.url.path.rsplit("/", 1)[1]
+    assert "=HYPERLINK" not in a.get(f"/submissions/{sid}/problems.csv").text.replace("'=HYPERLINK", "")
+    few = tmp_path / "few.csv"
+    rows.head(20).to_csv(few, index=False)
+    r = api_upload(app, tokens["a"], few)
+    assert r.json()["status"] == "rejected"
+    with factory() as s:
+        sub = s.get(Submission, r.json()["id"])
+        assert Path(sub.path).exists() and "60" in sub.problems[0]["problem"]
+
+
+def test_security_checks(service, good_file, tmp_path):
+    app, _, settings, tokens, _ = service
+    a = browser(app, "a")
+    with open(good_file, "rb") as fh:  # no CSRF token: refused
+        assert a.post("/submissions", data={"programme": "x"}, files={"file": ("g.csv", fh)}).status_code == 403
+    exe = tmp_path / "payload.xlsx"
+    exe.write_bytes(b"not a zip at all")
+    assert api_upload(app, tokens["a"], exe).status_code == 400
+    big = tmp_path / "big.csv"
+    big.write_bytes(b"a," * (settings.max_upload_bytes // 2 + 10))
+    assert api_upload(app, tokens["a"], big).status_code == 413
+    assert api_upload(app, tokens["analyst"], good_file).status_code == 403  # analysts do not submit
+    r = api_upload(app, tokens["a"], good_file, programme="<script>alert(1)</script>")
+    page = browser(app, "a").get("/").text
+    assert "<script>alert(1)</script>" not in page and "&lt;script&gt;" in page
+    assert TestClient(app).get("/review", follow_redirects=False).status_code == 303
+    assert a.get("/review").status_code == 403
+
+
+def test_release_flow_and_retention(service, good_file):
+    app, factory, settings, tokens, _ = service
+    a = browser(app, "a")
+    with open(good_file, "rb") as fh:
+        r = a.post("/submissions", data={"programme": "Pathways link workers", "csrf": csrf_of(a)},
+                   files={"file": ("good.csv", fh)})
+    sid = r.url.path.rsplit("/", 1)[1]
+    assert "validated" in r.text
+    work(factory, settings, once=True)
+    status = a.get(f"/api/submissions/{sid}", headers={"Authorization": f"Bearer {tokens['a']}"}).json()
+    assert status["status"] == "in review", status
+    assert a.get(f"/submissions/{sid}/report/report.pdf").status_code == 404  # not released yet
+    analyst = browser(app, "analyst")
+    assert "Pathways link workers" in analyst.get("/review").text
+    assert analyst.get(f"/submissions/{sid}/report/report.html").status_code == 200
+    assert analyst.post(f"/review/{sid}", data={"action": "release", "comment": "Clear result."},
+                        follow_redirects=False).status_code == 403  # CSRF
+    r = analyst.post(f"/review/{sid}", data={"action": "release", "comment": "Clear result.",
+                                             "csrf": csrf_of(analyst, "/review")}, follow_redirects=False)
+    assert r.status_code == 303
+    pdf = a.get(f"/submissions/{sid}/report/report.pdf")
+    assert pdf.status_code == 200 and pdf.content[:4] == b"%PDF"
+    public = TestClient(app).get("/published?q=pathways")
+    assert "Pathways link workers" in public.text and "Org A" in public.text
+    assert TestClient(app).get("/published/forest.png").content[:4] == b"\x89PNG"
+    with factory() as s:
+        sub = s.get(Submission, sid)
+        assert sub.personal_data_deleted and sub.path is None  # retention 0: deleted after analysis
+    assert not (settings.data_dir / "uploads" / sid / "submission.csv").exists()
+
+
+def test_killed_worker_job_completes_after_restart(service, good_file):
+    app, factory, settings, tokens, url = service
+    sid = api_upload(app, tokens["a"], good_file).json()["id"]
+    cmd = [sys.executable, "-m", "justicelab.cli", "worker", "--db", str(settings.database), "--data",
+           str(settings.data_dir), "--store", url, "--once"]
+    proc = subprocess.Popen(cmd, start_new_session=True)
+    deadline = time.time() + 120
+    while time.time() < deadline:
+        with factory() as s:
+            job = s.scalar(select(Job).where(Job.submission_id == sid))
+            if job.state == "running":
+                break
+        time.sleep(0.2)
+    time.sleep(2)  # mid-analysis
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    with factory() as s:
+        job = s.scalar(select(Job).where(Job.submission_id == sid))
+        assert job.state == "running" and s.get(Submission, sid).status in ("validated", "linked")
+        job.heartbeat = job.heartbeat.replace(year=2000)  # as if 30 s had passed without a heartbeat
+        s.commit()
+    work(factory, settings, once=True)  # the restarted worker
+    with factory() as s:
+        job = s.scalar(select(Job).where(Job.submission_id == sid))
+        assert job.state == "done" and job.attempts == 2
+        assert s.get(Submission, sid).status == "in review"
+
+
+def test_load_on_loopback(service, good_file):
+    """50 concurrent uploads and 200 concurrent status reads against a real server: no error, nothing lost."""
+    import socket
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    import httpx
+    import uvicorn
+
+    app, factory, _, tokens, _ = service
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    while not server.started:
+        time.sleep(0.05)
+    base, auth = f"http://127.0.0.1:{port}", {"Authorization": f"Bearer {tokens['a']}"}
+    content = Path(good_file).read_bytes()
+
+    def upload(i):
+        with httpx.Client(timeout=120) as c:
+            return c.post(f"{base}/api/submissions", headers=auth, data={"programme": f"load {i}"},
+                          files={"file": (f"load{i}.csv", content, "text/csv")})
+    try:
+        with ThreadPoolExecutor(50) as pool:
+            uploads = list(pool.map(upload, range(50)))
+        assert [r.status_code for r in uploads] == [201] * 50
+        ids = [r.json()["id"] for r in uploads]
+
+        def read(i):
+            with httpx.Client(timeout=120) as c:
+                return c.get(f"{base}/api/submissions/{ids[i % 50]}", headers=auth)
+        with ThreadPoolExecutor(200) as pool:
+            reads = list(pool.map(read, range(200)))
+        assert [r.status_code for r in reads] == [200] * 200
+        assert all(r.json()["status"] == "validated" for r in reads)
+    finally:
+        server.should_exit = True
+        thread.join(10)
+    with factory() as s:
+        stored = s.scalars(select(Submission).where(Submission.programme.like("load %"))).all()
+        jobs = s.scalars(select(Job)).all()
+    assert sorted(x.id for x in stored) == sorted(ids) and all(Path(x.path).exists() for x in stored)
+    assert len({j.submission_id for j in jobs} & set(ids)) == 50
