@@ -1,6 +1,7 @@
 """The data lab service: isolation between organisations, validation shown row by row, the review flow,
 security checks, and a worker killed mid-analysis whose job completes after restart."""
 import os
+from contextlib import contextmanager
 import signal
 import subprocess
 import sys
@@ -16,7 +17,7 @@ from justicelab.data.synth.submission import write_submission
 from justicelab.service.accounts import add_user, issue
 from justicelab.service.app import create_app
 from justicelab.service.jobs import Settings, work
-from justicelab.service.store import Audit, Job, Submission, connect
+from justicelab.service.store import Audit, Job, Submission
 from tests.fixtures import synthetic_db
 
 PASSWORD = "a long enough password"
@@ -125,7 +126,7 @@ def test_security_checks(service, good_file, tmp_path):
     big.write_bytes(b"a," * (settings.max_upload_bytes // 2 + 10))
     assert api_upload(app, tokens["a"], big).status_code == 413
     assert api_upload(app, tokens["analyst"], good_file).status_code == 403  # analysts do not submit
-    r = api_upload(app, tokens["a"], good_file, programme="<script>alert(1)</script>")
+    api_upload(app, tokens["a"], good_file, programme="<script>alert(1)</script>")
     page = browser(app, "a").get("/").text
     assert "<script>alert(1)</script>" not in page and "&lt;script&gt;" in page
     assert TestClient(app).get("/review", follow_redirects=False).status_code == 303
@@ -191,16 +192,14 @@ def test_killed_worker_job_completes_after_restart(service, good_file):
         assert s.get(Submission, sid).status == "in review"
 
 
-def test_load_on_loopback(service, good_file):
-    """50 concurrent uploads and 200 concurrent status reads against a real server: no error, nothing lost."""
+@contextmanager
+def live_server(app):
+    """The app on a free loopback port, in a thread."""
     import socket
     import threading
-    from concurrent.futures import ThreadPoolExecutor
 
-    import httpx
     import uvicorn
 
-    app, factory, _, tokens, _ = service
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
@@ -209,31 +208,99 @@ def test_load_on_loopback(service, good_file):
     thread.start()
     while not server.started:
         time.sleep(0.05)
-    base, auth = f"http://127.0.0.1:{port}", {"Authorization": f"Bearer {tokens['a']}"}
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(10)
+
+
+def test_load_on_loopback(service, good_file):
+    """50 concurrent uploads and 200 concurrent status reads against a real server: no error, nothing lost."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    import httpx
+
+    app, factory, _, tokens, _ = service
+    auth = {"Authorization": f"Bearer {tokens['a']}"}
     content = Path(good_file).read_bytes()
 
     def upload(i):
         with httpx.Client(timeout=120) as c:
             return c.post(f"{base}/api/submissions", headers=auth, data={"programme": f"load {i}"},
                           files={"file": (f"load{i}.csv", content, "text/csv")})
-    try:
+
+    def read(i):
+        with httpx.Client(timeout=120) as c:
+            return c.get(f"{base}/api/submissions/{ids[i % 50]}", headers=auth)
+    with live_server(app) as base:
         with ThreadPoolExecutor(50) as pool:
             uploads = list(pool.map(upload, range(50)))
         assert [r.status_code for r in uploads] == [201] * 50
         ids = [r.json()["id"] for r in uploads]
-
-        def read(i):
-            with httpx.Client(timeout=120) as c:
-                return c.get(f"{base}/api/submissions/{ids[i % 50]}", headers=auth)
         with ThreadPoolExecutor(200) as pool:
             reads = list(pool.map(read, range(200)))
-        assert [r.status_code for r in reads] == [200] * 200
-        assert all(r.json()["status"] == "validated" for r in reads)
-    finally:
-        server.should_exit = True
-        thread.join(10)
+    assert [r.status_code for r in reads] == [200] * 200
+    assert all(r.json()["status"] == "validated" for r in reads)
     with factory() as s:
         stored = s.scalars(select(Submission).where(Submission.programme.like("load %"))).all()
         jobs = s.scalars(select(Job)).all()
     assert sorted(x.id for x in stored) == sorted(ids) and all(Path(x.path).exists() for x in stored)
     assert len({j.submission_id for j in jobs} & set(ids)) == 50
+
+
+@pytest.mark.browser
+def test_browser_journey(service, good_file, tmp_path):
+    """Playwright driving Debian's Chromium: sign in, upload a file with errors and see them, upload a good
+    file, an analyst releases the report, the organisation downloads it. Screenshots: test-artefacts/."""
+    import shutil
+
+    from playwright.sync_api import sync_playwright
+
+    chromium = shutil.which("chromium")
+    if chromium is None:
+        pytest.fail("Chromium is needed for the browser suite: run scripts/install-browser")
+    app, factory, settings, _, _ = service
+    art = Path(__file__).resolve().parent.parent / "test-artefacts"
+    art.mkdir(exist_ok=True)
+    rows = pd.read_csv(good_file, dtype=str)
+    rows.loc[4, "date_of_birth"] = "31/02/1980"
+    bad = tmp_path / "with_errors.csv"
+    rows.to_csv(bad, index=False)
+    with live_server(app) as base, sync_playwright() as pw:
+        browser_ = pw.chromium.launch(executable_path=chromium, args=["--no-sandbox", "--disable-gpu"])
+
+        def sign_in(email):
+            page = browser_.new_context(accept_downloads=True).new_page()
+            page.goto(f"{base}/login")
+            page.fill("#email", email)
+            page.fill("#password", PASSWORD)
+            page.click("button[type=submit]")
+            return page
+        org = sign_in("a@org.test")
+        org.fill("#programme", "Link workers (errors)")
+        org.set_input_files("#file", str(bad))
+        org.click("#upload")
+        assert "is not a real date" in org.inner_text("#problems")
+        org.screenshot(path=str(art / "service_1_problems.png"), full_page=True)
+        org.goto(f"{base}/")
+        org.fill("#programme", "Pathways link workers")
+        org.set_input_files("#file", str(good_file))
+        org.click("#upload")
+        assert org.inner_text("#status") == "validated"
+        sid = org.url.rsplit("/", 1)[1]
+        work(factory, settings, once=True)
+        analyst = sign_in("analyst@lab.test")
+        analyst.click("text=Pathways link workers")
+        analyst.fill("#comment", "Checked: a clear result.")
+        analyst.screenshot(path=str(art / "service_2_review.png"), full_page=True)
+        analyst.click("#release")
+        org.goto(f"{base}/submissions/{sid}")
+        assert org.inner_text("#status") == "published"
+        with org.expect_download() as download:
+            org.click("text=report.pdf")
+        saved = tmp_path / "downloaded.pdf"
+        download.value.save_as(saved)
+        assert saved.read_bytes()[:4] == b"%PDF"
+        org.screenshot(path=str(art / "service_3_published.png"), full_page=True)
+        browser_.close()
