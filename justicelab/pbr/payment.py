@@ -35,6 +35,8 @@ class Ledger:
         if cap is not None and self.paid + amount > cap:
             self.say(f"The cap of {_money(cap, cur)} limits this payment to {_money(cap - self.paid, cur)}.")
             amount = max(cap - self.paid, 0.0)
+        if amount <= 0:
+            return
         self.paid += amount
         self.payments.append({"amount": amount, "due": on.isoformat() if on else None, "reason": why,
                               "provisional": provisional})
@@ -67,15 +69,18 @@ def matched_payments(contract: Contract, cohorts: list[dict], as_of: date) -> Le
         else:
             book.say(f"{100 * r:.1f}% is below the cohort threshold of {100 * p.cohort_threshold:g}%: no payment "
                      f"for cohort {c['cohort']} on its own.")
-    if p.pooled_threshold is not None and cohorts:
-        sizes = [c["treated_matched"] for c in cohorts]
-        pooled = pooled_reduction([c["reduction"] for c in cohorts], sizes)
+    complete = [c for c in cohorts if c["status"] == "complete"]  # a cohort still filling is not pooled yet
+    if p.pooled_threshold is not None and complete:
+        if len(complete) < len(cohorts):
+            book.say("The cohort still filling is left out of the pooled result until it is complete.")
+        sizes = [c["treated_matched"] for c in complete]
+        pooled = pooled_reduction([c["reduction"] for c in complete], sizes)
         final = all(c["maturity"]["final"] for c in cohorts) and as_of >= contract.eligibility.released_to
-        terms = " + ".join(f"{c['treated_matched']} x {100 * c['reduction']:.1f}%" for c in cohorts)
+        terms = " + ".join(f"{c['treated_matched']} x {100 * c['reduction']:.1f}%" for c in complete)
         book.say(f"Pooled over all cohorts{'' if final else ' (provisional)'}: ({terms}) / {sum(sizes)} = "
                  f"{100 * pooled:.1f}%.")
         if pooled >= p.pooled_threshold:
-            total = sum(c["events_avoided"] for c in cohorts) * p.price_per_event
+            total = sum(c["events_avoided"] for c in complete) * p.price_per_event
             rest = max(total - book.paid, 0.0)
             last = max((c["maturity"]["count_final_on"] for c in cohorts if c["maturity"]["count_final_on"]),
                        default=None)
