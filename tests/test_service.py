@@ -221,7 +221,7 @@ def test_load_on_loopback(service, good_file):
 
     import httpx
 
-    app, factory, _, tokens, _ = service
+    app, factory, settings, tokens, url = service
     auth = {"Authorization": f"Bearer {tokens['a']}"}
     content = Path(good_file).read_bytes()
 
@@ -247,6 +247,9 @@ def test_load_on_loopback(service, good_file):
         jobs = s.scalars(select(Job)).all()
     assert sorted(x.id for x in stored) == sorted(ids) and all(Path(x.path).exists() for x in stored)
     assert len({j.submission_id for j in jobs} & set(ids)) == 50
+    # a restarted service (a new app on the same store) has every submission
+    listed = TestClient(create_app(url, settings)).get("/api/submissions", headers=auth).json()
+    assert {x["id"] for x in listed} >= set(ids)
 
 
 @pytest.mark.browser
