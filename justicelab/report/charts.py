@@ -41,7 +41,7 @@ def forest_plot(rows: list[dict], title: str, xlabel: str, path: Path, level: in
                 lines: tuple[tuple[float, str], ...] = ()) -> tuple[Path, str]:
     """rows: label, difference, ci_low, ci_high, significant, better (bool or None). lines: (x, label)
     reference lines, e.g. a contract's thresholds."""
-    fig, ax = plt.subplots(figsize=(7.5, 0.32 * len(rows) + 1.4), dpi=120)
+    fig, ax = plt.subplots(figsize=(7.5, max(0.32 * len(rows) + 1.4, 2.4)), dpi=120)
     for i, r in enumerate(reversed(rows)):
         colour = GREY if not r["significant"] else (GREEN if r["better"] else RED)
         ax.plot([r["ci_low"], r["ci_high"]], [i, i], color=colour, linewidth=2)
