@@ -14,8 +14,8 @@ import yaml
 
 from justicelab.cli import main
 from justicelab.data.db import attach_tables, restrict_to_snapshot
-from justicelab.engine import DuckDBEngine, run_steps
-from justicelab.pbr.events import reconviction_events_steps
+from justicelab.engine import DuckDBEngine
+from justicelab.pbr.events import count_reconviction_events
 from justicelab.pbr.statement import measure_contract
 from tests.fixtures import synthetic_db
 
@@ -48,13 +48,10 @@ def true_reductions(db, register: pd.DataFrame) -> dict[int, float]:
     members = register[register["cohort"].notna()]
     with DuckDBEngine() as engine:
         attach_tables(engine.con, db)
-        engine.register_typed("pbr_cohort", members.rename(columns={"index_date": "release_date"})[
-            ["person_id", "release_date"]], {"person_id": "BIGINT", "release_date": "DATE"})
-        run_steps(engine, reconviction_events_steps())
-        observed = engine.query("SELECT person_id, events FROM reconviction_events")
+        observed = count_reconviction_events(engine, members.rename(columns={"index_date": "release_date"}))
     truth = duckdb.connect(str(db), read_only=True).execute(
         "SELECT person_id, disposal_id, reconviction_events_untreated FROM truth_participant").df()
-    m = members.merge(observed, on="person_id").merge(truth, on=["person_id", "disposal_id"], how="left")
+    m = members.merge(observed[["person_id", "events"]], on="person_id").merge(truth, on=["person_id", "disposal_id"], how="left")
     m["untreated"] = m["reconviction_events_untreated"].fillna(m["events"])  # non-participants: as observed
     g = m.groupby("cohort")[["events", "untreated"]].sum()
     return {int(k): float(1 - r.events / r.untreated) for k, r in g.iterrows()}

@@ -23,7 +23,7 @@ from ..measures.cohort import measures_steps
 from ..measures.rules import Rules
 from .cohort import build_register
 from .contract import Contract
-from .events import reconviction_events_steps
+from .events import count_reconviction_events
 
 
 def _z(contract: Contract) -> float:
@@ -46,13 +46,10 @@ def _members(register: pd.DataFrame) -> pd.DataFrame:
 def binary_against_baseline(engine: Engine, contract: Contract, cohort: pd.DataFrame, baseline: pd.DataFrame,
                             rules: Rules = Rules()) -> dict:
     groups = pd.concat([_members(cohort).assign(group="cohort"), _members(baseline).assign(group="baseline")])
-    engine.register_typed("pbr_cohort", groups.rename(columns={"index_date": "release_date"})[
-        ["person_id", "release_date"]].drop_duplicates(), {"person_id": "BIGINT", "release_date": "DATE"})
-    run_steps(engine, reconviction_events_steps(rules, contract.outcome.cautions_count))
-    events = engine.query("SELECT person_id, release_date AS index_date, events FROM reconviction_events")
-    events["index_date"] = pd.to_datetime(events["index_date"])
-    groups["index_date"] = pd.to_datetime(groups["index_date"])
-    groups = groups.merge(events, on=["person_id", "index_date"], how="left")
+    groups = groups.rename(columns={"index_date": "release_date"})
+    groups["release_date"] = pd.to_datetime(groups["release_date"])
+    events = count_reconviction_events(engine, groups, rules, contract.outcome.cautions_count)
+    groups = groups.merge(events, on=["person_id", "release_date"], how="left")
     y = groups.assign(reconvicted=groups["events"] > 0).groupby("group")["reconvicted"].agg(["mean", "size"])
     a, n_a = float(y.loc["cohort", "mean"]), int(y.loc["cohort", "size"])
     b, n_b = float(y.loc["baseline", "mean"]), int(y.loc["baseline", "size"])

@@ -9,7 +9,9 @@ Breaches of licence or orders are not offences and do not count.
 """
 from __future__ import annotations
 
-from ..engine import Step
+import pandas as pd
+
+from ..engine import Engine, Step, run_steps
 from ..engine.base import Dialect
 from ..measures.rules import Rules
 
@@ -39,3 +41,15 @@ def reconviction_events_steps(rules: Rules = Rules(), cautions_count: bool = Fal
               ON q.person_id = c.person_id AND q.release_date = c.release_date
             GROUP BY c.person_id, c.release_date"""),
     ]
+
+
+def count_reconviction_events(engine: Engine, releases: pd.DataFrame, rules: Rules = Rules(),
+                              cautions_count: bool = False) -> pd.DataFrame:
+    """Events per release for a frame of (person_id, release_date): registers it as `pbr_cohort`, runs the
+    steps, and returns (person_id, release_date as datetime64, events), ready to merge on both keys."""
+    people = releases[["person_id", "release_date"]].drop_duplicates()
+    engine.register_typed("pbr_cohort", people, {"person_id": "BIGINT", "release_date": "DATE"})
+    run_steps(engine, reconviction_events_steps(rules, cautions_count))
+    events = engine.query("SELECT person_id, release_date, events FROM reconviction_events")
+    events["release_date"] = pd.to_datetime(events["release_date"])
+    return events

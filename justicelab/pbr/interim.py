@@ -13,11 +13,11 @@ from datetime import date, timedelta
 
 import pandas as pd
 
-from ..engine import Engine, run_steps
+from ..engine import Engine
 from ..measures.rules import Rules
 from .cohort import build_register
 from .contract import Contract
-from .events import reconviction_events_steps
+from .events import count_reconviction_events
 
 INTERIM_RULES = Rules(follow_up_days=182, waiting_days=91)
 LABEL = ("Interim figures in the ministry's style: the prison against its own earlier years and the national "
@@ -44,12 +44,8 @@ def interim_figures(engine: Engine, contract: Contract, as_of: date) -> dict | N
     if not frames:
         return None
     groups = pd.concat(frames, ignore_index=True)
-    engine.register_typed("pbr_cohort", groups[["person_id", "release_date"]].drop_duplicates(),
-                          {"person_id": "BIGINT", "release_date": "DATE"})
-    run_steps(engine, reconviction_events_steps(INTERIM_RULES, contract.outcome.cautions_count))
-    events = engine.query("SELECT person_id, release_date, events FROM reconviction_events")
-    for f in (groups, events):
-        f["release_date"] = pd.to_datetime(f["release_date"])
+    groups["release_date"] = pd.to_datetime(groups["release_date"])
+    events = count_reconviction_events(engine, groups, INTERIM_RULES, contract.outcome.cautions_count)
     groups = groups.merge(events, on=["person_id", "release_date"], how="left")
     table = groups.groupby(["year", "group"]).agg(people=("events", "size"), per_100=("events", "mean"),
                                                    to=("to", "max")).reset_index()

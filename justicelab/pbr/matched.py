@@ -21,7 +21,7 @@ from ..measures.cohort import characteristics_step
 from ..measures.rules import Rules
 from .cohort import build_register
 from .contract import Contract
-from .events import reconviction_events_steps
+from .events import count_reconviction_events
 
 OUTCOME_COLUMNS = {"events", "reoffended", "reoffences", "days_to_first_reoffence"}
 
@@ -92,11 +92,8 @@ def match_cohorts(engine: Engine, contract: Contract, register: pd.DataFrame, ru
 def count_outcomes(engine: Engine, contract: Contract, matched_cohorts: list[dict], rules: Rules = Rules()) -> None:
     """After matching: reconviction events for everyone in every matched sample, then each cohort's result."""
     frames = [m["matched"][["person_id", "index_date"]] for m in matched_cohorts]
-    people = pd.concat(frames, ignore_index=True).drop_duplicates().rename(columns={"index_date": "release_date"})
-    engine.register_typed("pbr_cohort", people, {"person_id": "BIGINT", "release_date": "DATE"})
-    run_steps(engine, reconviction_events_steps(rules, contract.outcome.cautions_count))
-    events = engine.query("SELECT person_id, release_date, events FROM reconviction_events")
-    events["release_date"] = pd.to_datetime(events["release_date"])
+    people = pd.concat(frames, ignore_index=True).rename(columns={"index_date": "release_date"})
+    events = count_reconviction_events(engine, people, rules, contract.outcome.cautions_count)
     z = stats.norm.ppf(0.5 + contract.comparison.confidence / 2)
     for m in matched_cohorts:
         pairs = m["pairs"].assign(release_date=pd.to_datetime(m["pairs"]["index_date"]))

@@ -46,6 +46,11 @@ def _due(final_on: str | None, lag: int) -> date | None:
     return date.fromisoformat(final_on) + timedelta(days=lag) if final_on else None
 
 
+def all_counts_final(contract: Contract, cohorts: list[dict], as_of: date) -> bool:
+    """Every cohort's count is final and the contract period is over: nothing can change any more."""
+    return all(c["maturity"]["final"] for c in cohorts) and as_of >= contract.eligibility.released_to
+
+
 def matched_payments(contract: Contract, cohorts: list[dict], as_of: date) -> Ledger:
     p, cur = contract.payment, contract.payment.currency
     book = Ledger(contract)
@@ -75,7 +80,7 @@ def matched_payments(contract: Contract, cohorts: list[dict], as_of: date) -> Le
             book.say("The cohort still filling is left out of the pooled result until it is complete.")
         sizes = [c["treated_matched"] for c in complete]
         pooled = pooled_reduction([c["reduction"] for c in complete], sizes)
-        final = all(c["maturity"]["final"] for c in cohorts) and as_of >= contract.eligibility.released_to
+        final = all_counts_final(contract, cohorts, as_of)
         terms = " + ".join(f"{c['treated_matched']} x {100 * c['reduction']:.1f}%" for c in complete)
         book.say(f"Pooled over all cohorts{'' if final else ' (provisional)'}: ({terms}) / {sum(sizes)} = "
                  f"{100 * pooled:.1f}%.")
@@ -94,6 +99,39 @@ def matched_payments(contract: Contract, cohorts: list[dict], as_of: date) -> Le
             book.say(f"{100 * pooled:.1f}% is below the pooled threshold of {100 * p.pooled_threshold:g}%: "
                      "no pooled payment.")
         book.pooled = {"reduction": pooled, "final": final, "pays": pooled >= p.pooled_threshold}
+    return book
+
+
+def baseline_payments(contract: Contract, results: list[dict], maturity: dict) -> Ledger:
+    """Baseline contracts: the binary rate must fall by the contract's points (or, without a threshold,
+    a measure must improve); then the fixed sum and/or the price per outcome avoided. Marks each result's
+    `threshold_met`."""
+    p, cur = contract.payment, contract.payment.currency
+    book = Ledger(contract)
+    on = _due(maturity["count_final_on"], p.lag_days)
+    provisional = not maturity["final"]
+    for r in results:
+        word = "percentage points" if r["measure"] == "binary_rate" else "reoffences per reoffender"
+        fall = r.get("fall_pp", r.get("fall"))
+        met = fall >= p.percentage_points if (p.percentage_points is not None and r["measure"] == "binary_rate") \
+            else fall > 0
+        r["threshold_met"] = bool(met)
+        ref = r.get("expected_rate", r.get("baseline_rate", r.get("baseline_value")))
+        book.say(f"{r['measure'].replace('_', ' ')}: baseline {ref:.3f}, this period "
+                 f"{r.get('cohort_rate', r.get('cohort_value')):.3f}: a fall of {fall:.2f} {word}"
+                 f"{' (provisional: the count is not final)' if provisional else ''}.")
+        if not met:
+            book.say("The threshold is not met: no payment for this measure." if p.percentage_points
+                     else "No improvement: no payment for this measure.")
+            continue
+        if p.fixed_on_success and r["measure"] == "binary_rate":
+            book.say(f"The threshold of {p.percentage_points:g} points is met: the fixed sum is paid.")
+            book.pay(p.fixed_on_success, on, "threshold met", provisional)
+        if p.price_per_event:
+            amount = max(r["outcomes_avoided"], 0) * p.price_per_event
+            book.say(f"Outcomes avoided {r['outcomes_avoided']:.1f} x price {p.price_per_event:,.0f} {cur} = "
+                     f"{amount:,.0f} {cur}.")
+            book.pay(amount, on, f"{r['measure'].replace('_', ' ')} improved", provisional)
     return book
 
 

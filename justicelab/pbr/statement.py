@@ -23,7 +23,7 @@ from .contract import Contract, load_contract
 from .interim import interim_figures
 from .matched import cohort_status, count_outcomes, drop_frames, match_cohorts
 from .maturity import completeness_curve, maturity
-from .payment import Ledger, matched_payments, returns
+from .payment import all_counts_final, baseline_payments, matched_payments, returns
 from .probability import minimum_detectable_reduction, simulate_payment_probability
 
 
@@ -91,33 +91,7 @@ def _measure_baseline(engine, contract: Contract, as_of: date, curve) -> dict:
     results = ([binary_against_baseline(engine, contract, register, baseline)] if contract.type == "baseline_binary"
                else case_mix_against_baseline(engine, contract, register, baseline))
     mat = maturity(cohort_dates(register), as_of, curve)
-    p, cur = contract.payment, contract.payment.currency
-    book = Ledger(contract)
-    due = mat["count_final_on"]
-    from datetime import timedelta
-    on = date.fromisoformat(due) + timedelta(days=p.lag_days) if due else None
-    for r in results:
-        word = "percentage points" if r["measure"] == "binary_rate" else "reoffences per reoffender"
-        fall = r.get("fall_pp", r.get("fall"))
-        met = fall >= p.percentage_points if (p.percentage_points is not None and r["measure"] == "binary_rate") \
-            else fall > 0
-        r["threshold_met"] = bool(met)
-        ref = r.get("expected_rate", r.get("baseline_rate", r.get("baseline_value")))
-        book.say(f"{r['measure'].replace('_', ' ')}: baseline {ref:.3f}, this period "
-                 f"{r.get('cohort_rate', r.get('cohort_value')):.3f}: a fall of {fall:.2f} {word}"
-                 f"{'' if mat['final'] else ' (provisional: the count is not final)'}.")
-        if not met:
-            book.say("The threshold is not met: no payment for this measure." if p.percentage_points
-                     else "No improvement: no payment for this measure.")
-            continue
-        if p.fixed_on_success and r["measure"] == "binary_rate":
-            book.say(f"The threshold of {p.percentage_points:g} points is met: the fixed sum is paid.")
-            book.pay(p.fixed_on_success, on, "threshold met", not mat["final"])
-        if p.price_per_event:
-            amount = max(r["outcomes_avoided"], 0) * p.price_per_event
-            book.say(f"Outcomes avoided {r['outcomes_avoided']:.1f} x price {p.price_per_event:,.0f} {cur} = "
-                     f"{amount:,.0f} {cur}.")
-            book.pay(amount, on, f"{r['measure'].replace('_', ' ')} improved", not mat["final"])
+    book = baseline_payments(contract, results, mat)
     return {"register": register, "register_summary": _register_summary(register),
             "baseline_summary": _register_summary(baseline), "results": results, "maturity": mat, "ledger": book}
 
@@ -169,7 +143,7 @@ def measure_contract(contract_path: str | Path, db_path: str | Path, as_of: date
 
 def _is_final(contract: Contract, section: dict, as_of: date) -> bool:
     if "cohorts" in section and section["cohorts"] and "maturity" in section["cohorts"][0]:
-        return all(c["maturity"]["final"] for c in section["cohorts"]) and as_of >= contract.eligibility.released_to
+        return all_counts_final(contract, section["cohorts"], as_of)
     if "maturity" in section:
         return section["maturity"]["final"]
     return False

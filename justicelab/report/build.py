@@ -184,9 +184,12 @@ def build_context(results: dict, assets: Path, response: str | None = None, hist
     }
 
 
+TEMPLATES = Environment(loader=PackageLoader("justicelab.report", "templates"),
+                        autoescape=select_autoescape(["j2", "html"]))
+
+
 def render_html(context: dict) -> str:
-    env = Environment(loader=PackageLoader("justicelab.report", "templates"), autoescape=select_autoescape(["j2", "html"]))
-    return env.get_template("report.html.j2").render(**context)
+    return TEMPLATES.get_template("report.html.j2").render(**context)
 
 
 def write_report(results: dict, out: Path, response: str | None = None, history: list[dict] | None = None,

@@ -8,8 +8,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from jinja2 import Environment, PackageLoader, select_autoescape
-
+from .build import TEMPLATES
 from .charts import forest_plot
 
 
@@ -30,8 +29,7 @@ def _chart(statement: dict, assets: Path) -> dict | None:
 
 
 def render_statement(statement: dict, chart: dict | None = None) -> str:
-    env = Environment(loader=PackageLoader("justicelab.report", "templates"), autoescape=select_autoescape(["j2", "html"]))
-    return env.get_template("statement.html.j2").render(s=statement, chart=chart)
+    return TEMPLATES.get_template("statement.html.j2").render(s=statement, chart=chart)
 
 
 def write_statement(statement: dict, out: Path, pdf: bool = True) -> dict[str, Path]:

@@ -162,11 +162,12 @@ def create_app(store_url: str, settings: Settings) -> FastAPI:
         return Response(problems_csv(sub.problems), media_type="text/csv",
                         headers={"Content-Disposition": "attachment; filename=problems.csv"})
 
-    def _report_ready(sub: Submission, user: User) -> bool:
-        return sub.report_dir is not None and (sub.status == "published" or
-                                               (user.role == "analyst" and sub.status == "in review"))
+    def _report_ready(sub: Submission, user: User | None) -> bool:
+        """Released reports are open to all; an analyst also sees the draft under review."""
+        return sub.report_dir is not None and (sub.status == "published" or (
+            user is not None and user.role == "analyst" and sub.status == "in review"))
 
-    def _report_file(sub: Submission, user: User, name: str) -> FileResponse:
+    def _report_file(sub: Submission, user: User | None, name: str) -> FileResponse:
         if not _report_ready(sub, user):
             raise HTTPException(404, "this report is not released yet")
         base = Path(sub.report_dir).resolve()
@@ -216,7 +217,7 @@ def create_app(store_url: str, settings: Settings) -> FastAPI:
         sub = session.get(Submission, sid)
         if sub is None or sub.status != "published":
             raise HTTPException(404, "no such published report")
-        return _report_file(sub, User(role="analyst"), name)
+        return _report_file(sub, None, name)
 
     def _published(session: Session, q: str) -> list[tuple[Submission, str]]:
         rows = session.execute(select(Submission, Organisation.name).join(Organisation)

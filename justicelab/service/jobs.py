@@ -6,7 +6,6 @@ and rerunning a stage overwrites its own outputs, so a killed worker's job simpl
 """
 from __future__ import annotations
 
-import json
 import logging
 import os
 import shutil
@@ -121,9 +120,7 @@ def run_job(factory: sessionmaker, settings: Settings, job: Job) -> None:
         headline["treated"] = national["treated_matched"]
         _set(factory, sid, status="in review", report_dir=str(out), headline=headline)
         log.info("submission %s analysed", sid)
-        with factory() as db:
-            db.execute(update(Job).where(Job.id == job.id).values(state="done"))
-            db.commit()
+        _finish(factory, job.id, "done")
     except JusticeLabError as exc:  # a problem with the data: the organisation is told, the file is kept
         _set(factory, sid, status="returned", comment=str(exc))
         _finish(factory, job.id, "done", str(exc))
@@ -140,9 +137,11 @@ def run_job(factory: sessionmaker, settings: Settings, job: Job) -> None:
         stop.set()
 
 
-def _finish(factory, job_id: int, state: str, error: str) -> None:
+def _finish(factory, job_id: int, state: str, error: str | None = None) -> None:
+    """Set the job's state (and its error, when given; a success leaves any earlier attempt's error)."""
+    values = {"state": state} if error is None else {"state": state, "error": error[:2000]}
     with factory() as db:
-        db.execute(update(Job).where(Job.id == job_id).values(state=state, error=error[:2000]))
+        db.execute(update(Job).where(Job.id == job_id).values(**values))
         db.commit()
 
 
@@ -195,7 +194,3 @@ def problems_csv(problems: list[dict]) -> str:
     for p in problems:
         w.writerow([safe(str(p.get(k, ""))) for k in ("row", "column", "value", "severity", "problem")])
     return buf.getvalue()
-
-
-def dumps(obj) -> str:
-    return json.dumps(obj, default=str)

@@ -50,9 +50,6 @@ class Credential(Base):
     expires: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
 
 
-STATUSES = ("received", "rejected", "validated", "linked", "analysed", "in review", "published", "returned", "failed")
-
-
 class Submission(Base):
     __tablename__ = "submission"
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
@@ -61,6 +58,7 @@ class Submission(Base):
     programme: Mapped[str] = mapped_column(String(200))
     filename: Mapped[str] = mapped_column(String(200))
     path: Mapped[str | None] = mapped_column(Text, nullable=True)  # None once personal data are deleted
+    # received, rejected, validated, linked, analysed, in review, published, returned or failed
     status: Mapped[str] = mapped_column(String(20), default="received", index=True)
     problems: Mapped[list] = mapped_column(JSON, default=list)
     rows: Mapped[int] = mapped_column(Integer, default=0)
