@@ -15,7 +15,7 @@ import statsmodels.formula.api as smf
 from justicelab.matching import matchit
 from justicelab.matching.outcomes import estimate
 
-DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "lalonde.csv"
+DATA = Path(__file__).resolve().parent / "data" / "lalonde.csv"
 COVS = ["age", "educ", "race", "married", "nodegree", "re74", "re75"]
 
 # variable: (mean treated, mean control, std. mean diff, var ratio, eCDF mean, eCDF max), after matching
@@ -40,9 +40,37 @@ def lalonde():
     return pd.read_csv(DATA).drop(columns=["Unnamed: 0"], errors="ignore")
 
 
+# settings -> (controls matched, treated matched, ATT, cluster SE or None), MatchIt 4.7.2
+MATCHIT_472 = [
+    ({}, 185, 185, 894.3675, 705.2298),
+    ({"replace": True}, 82, 185, 1991.6153, None),
+    ({"replace": True, "ratio": 3}, 153, 185, 1573.7489, None),
+    ({"caliper": 0.2}, 113, 113, 1571.7445, 1010.9480),
+]
+
+
+@pytest.mark.parametrize("settings, n_control, n_treated, att, se", MATCHIT_472)
+def test_current_matchit_counts_att_and_se(lalonde, settings, n_control, n_treated, att, se):
+    m = matchit(lalonde, "treat", COVS, distance="ps", **settings)  # default tie rule: MatchIt 4.5+
+    counts = m.counts()
+    assert counts.loc["matched"].tolist() == [n_control, n_treated]
+    est = estimate(m.matched_data(), "re78", treatment="treat", se="cluster")
+    assert est.difference == pytest.approx(att, abs=5e-5)
+    if se is not None:
+        assert est.se == pytest.approx(se, abs=5e-5)
+
+
+def test_identical_covariate_rows_get_identical_scores(lalonde):
+    m = matchit(lalonde, "treat", COVS, distance="ps")
+    key = lalonde[COVS].astype(str).agg("|".join, axis=1)
+    spread = pd.Series(m.distance).groupby(key.to_numpy()).agg(lambda s: s.nunique())
+    assert (spread == 1).all()
+    assert len(np.unique(m.distance)) == key.nunique() == 573  # R's count of distinct scores
+
+
 @pytest.fixture(scope="module")
 def nn(lalonde):
-    return matchit(lalonde, "treat", COVS, distance="ps")
+    return matchit(lalonde, "treat", COVS, distance="ps", ties="data")  # MatchIt <= 4.4, the vignette
 
 
 def test_balance_table_equals_matchit_vignette(nn):
@@ -99,7 +127,7 @@ def test_unadjusted_estimate_is_the_difference_in_means_with_a_hand_computed_cr1
 
 
 def test_with_replacement_follows_matchit_weight_rule(lalonde):
-    r = matchit(lalonde, "treat", COVS, distance="ps", replace=True)
+    r = matchit(lalonde, "treat", COVS, distance="ps", replace=True, ties="data")
     ps = r.distance
     t = lalonde["treat"].to_numpy() == 1
     controls = np.flatnonzero(~t)

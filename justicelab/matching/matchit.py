@@ -108,17 +108,18 @@ def _common_support(distance: np.ndarray, treat: np.ndarray, discard: str) -> np
 def matchit(data: pd.DataFrame, treatment: str, covariates: list[str], *, method: str = "nearest",
             distance: str | np.ndarray = "logit", ratio: int = 1, replace: bool = False,
             caliper: float | None = None, exact: list[str] | None = None, discard: str = "none",
-            order: str = "largest", ties: str = "data", model: PropensityModel | None = None,
+            order: str = "largest", ties: str = "left", model: PropensityModel | None = None,
             at_risk: tuple[str, str] | None = None, at_risk_bin: int = 7) -> MatchResult:
     """Match a comparison group to the treated rows of `data`.
 
     distance: "logit" (linear predictor of the propensity model; the default, as the Data Lab and Austin
     recommend), "ps" (the probability itself, MatchIt's default), or an array of distances.
-    caliper: in standard deviations of the distance over all units (MatchIt's convention).
+    caliper: in standard deviations of the distance over the units kept after `discard` (MatchIt's rule).
     exact: columns whose values must agree (e.g. region, sex). discard: common support rule on the distance.
     order: which treated units choose first ("largest" distance first, MatchIt's default).
-    ties: "data" (equally close controls: the earliest row), "left" (MatchIt 4.4+) or "all" (with replacement:
-    every control as close as the k-th nearest, sharing the weight); see nearest.py.
+    ties: "left" (equally close controls: the left neighbour in sorted order, MatchIt 4.5+, the default),
+    "data" (the earliest row, MatchIt <= 4.4) or "all" (with replacement: every control as close as the
+    k-th nearest, sharing the weight); see nearest.py.
     at_risk: (delay column, survival column), radius and kernel only: risk-set alignment. A comparison
     person is eligible for a treated person only if their survival (e.g. days to first reoffence, empty
     for never) is at least the treated person's delay (e.g. days from index date to intervention start),
@@ -154,7 +155,7 @@ def matchit(data: pd.DataFrame, treatment: str, covariates: list[str], *, method
     if exact:
         strata = data[exact].astype(str).agg("\x1f".join, axis=1).factorize()[0] if len(exact) > 1 \
             else data[exact[0]].astype(str).factorize()[0]
-    cal = None if caliper is None else caliper * float(np.std(dist, ddof=1))
+    cal = None if caliper is None else caliper * float(np.std(dist[eligible], ddof=1))
     weights = np.zeros(len(data))
     subclass = np.full(len(data), -1, np.int64)
     matches: dict[int, list[int]] = {}

@@ -1,4 +1,4 @@
-"""The propensity model: logistic regression of treatment on covariates (statsmodels).
+"""The propensity model: logistic regression of treatment on covariates (IRLS, logistic.py).
 
 Works on any DataFrame. Categorical covariates (text, category or boolean columns with more than two
 values) become indicator columns against their first level; interactions and squares are explicit.
@@ -11,10 +11,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-import statsmodels.api as sm
 from scipy import stats
 
 from ..errors import JusticeLabError
+from .logistic import fit_logit, linear_predictor
 
 
 @dataclass
@@ -176,25 +176,22 @@ class PropensityModel:
         X[:, 1:] = design.frame.to_numpy(dtype=float)
         names = ["const", *design.frame.columns]
         _check_rank(X, names)
-        model = sm.Logit(treat.astype(float), X, check_rank=False)  # rank checked on X'X above, cheaply
         fit = None
         for start in (self._start(X, treat), None):
             try:
-                with np.errstate(over="ignore", divide="ignore"):
-                    fit = model.fit(method="newton", start_params=start, maxiter=self.max_iter, disp=0,
-                                    warn_convergence=False)
-                if np.all(np.isfinite(fit.params)) and fit.mle_retvals.get("converged", True):
+                fit = fit_logit(X, treat, start=start, max_iter=self.max_iter)
+                if fit.converged:
                     break
             except np.linalg.LinAlgError:
                 fit = None
         if fit is None:
             raise JusticeLabError("the propensity model did not converge (Newton's method failed): a covariate may "
                                   "nearly separate the groups; combine rare categories or drop it")
-        linear = X @ fit.params
+        linear = linear_predictor(X, fit.params)  # identical rows get identical scores
         score = 1 / (1 + np.exp(-linear))
         # separation shows as certainty of treatment, or treated people scored as impossible; comparison
         # people far from every participant may have tiny scores, which is fine (they are never matched)
-        if not fit.mle_retvals.get("converged", True) or np.any(linear > 30) or np.any(linear[treat] < -30):
+        if not fit.converged or np.any(linear > 30) or np.any(linear[treat] < -30):
             raise JusticeLabError("the propensity model did not converge (quasi-complete separation): "
                                   "some combination of covariates predicts treatment perfectly")
         return PropensityResult(score=score, linear=linear, covariates=covariates, design_columns=names,
@@ -215,8 +212,7 @@ class PropensityModel:
         rng = np.random.default_rng(0)
         keep = np.sort(np.concatenate([np.flatnonzero(treat), rng.choice(untreated, sample, replace=False)]))
         try:
-            sub = sm.Logit(treat[keep].astype(float), X[keep], check_rank=False)
-            params = sub.fit(method="newton", maxiter=50, disp=0, warn_convergence=False).params.copy()
+            params = fit_logit(X[keep], treat[keep], max_iter=50).params.copy()
         except np.linalg.LinAlgError:
             return None
         params[0] += np.log(sample / len(untreated))
