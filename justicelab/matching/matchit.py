@@ -20,10 +20,13 @@ import pandas as pd
 
 from ..errors import JusticeLabError
 from .balance import BalanceTable, balance_table
+from .mahalanobis import mahalanobis_neighbours, mahalanobis_scale
 from .nearest import nearest_neighbour, radius_weights
-from .propensity import PropensityModel, PropensityResult
+from .propensity import PropensityModel, PropensityResult, design_matrix
+from .subclass import subclass_weights
 
-METHODS = ("nearest", "radius", "kernel")
+METHODS = ("nearest", "radius", "kernel", "subclass")
+ESTIMANDS = ("ATT", "ATC", "ATE")
 
 
 @dataclass
@@ -34,7 +37,7 @@ class MatchResult:
     propensity: PropensityResult | None
     distance: np.ndarray
     weights: np.ndarray
-    subclass: np.ndarray  # match id of each treated unit and (without replacement) its controls; -1 none
+    subclass: np.ndarray  # match id of each focal unit and (without replacement) its matches; -1 none
     discarded: np.ndarray
     matches: dict[int, list[int]]
     settings: dict = field(default_factory=dict)
@@ -109,7 +112,8 @@ def matchit(data: pd.DataFrame, treatment: str, covariates: list[str], *, method
             distance: str | np.ndarray = "logit", ratio: int = 1, replace: bool = False,
             caliper: float | None = None, exact: list[str] | None = None, discard: str = "none",
             order: str = "largest", ties: str = "left", model: PropensityModel | None = None,
-            at_risk: tuple[str, str] | None = None, at_risk_bin: int = 7) -> MatchResult:
+            at_risk: tuple[str, str] | None = None, at_risk_bin: int = 7, estimand: str = "ATT",
+            subclass: int = 6, mahvars: list[str] | None = None) -> MatchResult:
     """Match a comparison group to the treated rows of `data`.
 
     distance: "logit" (linear predictor of the propensity model; the default, as the Data Lab and Austin
@@ -125,7 +129,20 @@ def matchit(data: pd.DataFrame, treatment: str, covariates: list[str], *, method
     for never) is at least the treated person's delay (e.g. days from index date to intervention start),
     with delays grouped in bins of `at_risk_bin`. Kernel weights add over treated people, so weighting
     bin by bin gives exactly the aligned weights.
+    estimand: "ATT" (the treated are the focal group), "ATC" (the comparison group is: each comparison
+    person gets treated matches) or "ATE" (subclassification only, as in MatchIt).
+    method="subclass": `subclass` groups cut at quantiles of the distance in the focal group (all units
+    for the ATE); weights as MatchIt's (subclass.py). mahvars: nearest matching on the Mahalanobis
+    distance of these covariates, with the caliper (and discard) applied to the propensity score.
     """
+    if estimand not in ESTIMANDS:
+        raise JusticeLabError(f"estimand must be one of {', '.join(ESTIMANDS)}")
+    if estimand == "ATE" and method != "subclass":
+        raise JusticeLabError("the ATE needs method='subclass' (matching methods estimate the ATT or ATC)")
+    if estimand != "ATT" and at_risk is not None:
+        raise JusticeLabError("risk-set alignment (at_risk) is defined for the ATT only")
+    if mahvars and method != "nearest":
+        raise JusticeLabError("mahvars needs method='nearest'")
     if ties not in ("data", "left", "all"):
         raise JusticeLabError("ties must be 'data', 'left' or 'all'")
     if ties == "all" and not (method == "nearest" and replace):
@@ -156,25 +173,32 @@ def matchit(data: pd.DataFrame, treatment: str, covariates: list[str], *, method
         strata = data[exact].astype(str).agg("\x1f".join, axis=1).factorize()[0] if len(exact) > 1 \
             else data[exact[0]].astype(str).factorize()[0]
     cal = None if caliper is None else caliper * float(np.std(dist[eligible], ddof=1))
+    focal = ~treat if estimand == "ATC" else treat  # the group each match set is built around
     weights = np.zeros(len(data))
-    subclass = np.full(len(data), -1, np.int64)
+    sub = np.full(len(data), -1, np.int64)
     matches: dict[int, list[int]] = {}
-    if method == "nearest":
-        matches = nearest_neighbour(dist, treat, eligible, strata, ratio, replace, cal, order, ties)
+    if method == "subclass":
+        weights, sub = subclass_weights(dist, treat, eligible, subclass, estimand)
+    elif method == "nearest":
+        if mahvars:
+            X = design_matrix(data, list(mahvars)).frame.to_numpy(dtype=float)
+            matches = mahalanobis_neighbours(X, mahalanobis_scale(X, treat, eligible), dist, focal, eligible, strata, ratio, replace, cal, order)
+        else:
+            matches = nearest_neighbour(dist, focal, eligible, strata, ratio, replace, cal, order, ties)
         for k, (t_row, c_rows) in enumerate(sorted(matches.items())):
             weights[t_row] = 1.0
-            subclass[t_row] = k
+            sub[t_row] = k
             share = 1.0 / len(c_rows)
             for c in c_rows:
                 weights[c] += share
                 if not replace:
-                    subclass[c] = k
+                    sub[c] = k
     else:
         if cal is None:
             raise JusticeLabError(f"{method} matching needs a caliper (the radius, in SDs of the distance)")
         kernel = "epanechnikov" if method == "kernel" else None
         if at_risk is None:
-            weights, matched_t = radius_weights(dist, treat, eligible, strata, cal, kernel=kernel)
+            weights, matched_t = radius_weights(dist, focal, eligible, strata, cal, kernel=kernel)
         else:
             delay = np.maximum(data[at_risk[0]].to_numpy(dtype=float), 0)
             survival = data[at_risk[1]].to_numpy(dtype=float)
@@ -188,13 +212,16 @@ def matchit(data: pd.DataFrame, treatment: str, covariates: list[str], *, method
                 matched_t |= m_b
         weights[matched_t] = 1.0
         for k, row in enumerate(np.flatnonzero(matched_t)):
-            subclass[row] = k
+            sub[row] = k
             matches[int(row)] = []
-    c = ~treat & (weights > 0)
-    if c.any():
-        weights[c] *= c.sum() / weights[c].sum()
+    if estimand != "ATE":  # the other group's weights sum to its number of matched people (MatchIt)
+        c = ~focal & (weights > 0)
+        if c.any():
+            weights[c] *= c.sum() / weights[c].sum()
     settings = {"method": method, "distance": distance if isinstance(distance, str) else "user-supplied",
                 "ratio": ratio, "replace": replace, "caliper": caliper, "exact": exact or [], "discard": discard,
-                "order": order, "ties": ties, "at_risk": list(at_risk) if at_risk else None, "estimand": "ATT"}
-    return MatchResult(data, treatment, list(covariates), propensity, dist, weights, subclass, discarded,
+                "order": order, "ties": ties, "at_risk": list(at_risk) if at_risk else None, "estimand": estimand,
+                "subclass": subclass if method == "subclass" else None, "mahvars": list(mahvars or []),
+                "caliper_distance": cal}
+    return MatchResult(data, treatment, list(covariates), propensity, dist, weights, sub, discarded,
                        matches, settings)
