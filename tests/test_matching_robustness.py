@@ -200,3 +200,42 @@ def test_mahvars_match_on_mahalanobis_distance_within_the_score_caliper(lalonde)
             available.discard(best)
     assert m.matches == expected
     assert m.counts().loc["matched", "Treated"] == len(expected) < 185
+
+
+def test_g_computation_se_equals_statsmodels_sandwich_with_covariates(lalonde):
+    import statsmodels.formula.api as smf
+
+    md = matchit(lalonde, "treat", COVS, distance="ps").matched_data()
+    dr = g_computation(md, "re78", ["age", "educ", "re74"], treatment="treat")
+    fit = smf.wls("re78 ~ treat * (age + educ + re74)", md, weights=md["weights"]).fit(
+        cov_type="cluster", cov_kwds={"groups": md["subclass"]})
+    t1 = md[md["treat"] == 1]
+    g = pd.Series(0.0, index=fit.params.index)  # d/d beta of the mean over treated of x(1) - x(0)
+    g["treat"] = 1.0
+    for c in ("age", "educ", "re74"):
+        g[f"treat:{c}"] = t1[c].mean()
+    assert dr.difference == pytest.approx(float(g @ fit.params), rel=1e-9)
+    assert dr.se == pytest.approx(float(np.sqrt(g @ fit.cov_params() @ g)), rel=1e-9)
+
+
+def test_robustness_summary_for_kernel_weighting_and_its_report_annex():
+    from jinja2 import Environment, PackageLoader
+
+    from justicelab.matching.robustness import robustness_summary
+    from justicelab.matching.validation import _draw
+
+    d = _draw(np.random.default_rng(3), 3000)
+    m = matchit(d, "treat", ["x1", "x2", "x3"], method="kernel", caliper=0.1)
+    r = robustness_summary(m, {"rate": "rate", "frequency": "count"}, "rate")
+    md = m.matched_data()
+    rr, lo, hi = weighted_risk_ratio(md["rate"], md["treat"] == 1, md["weights"])
+    assert r["e_value"]["e_value"] == pytest.approx(e_value(rr)["e_value"])
+    assert r["regression_adjusted"]["rate"]["se_method"].startswith("heteroskedasticity-robust")
+    pairs = matchit(d, "treat", ["x1", "x2", "x3"], distance=m.distance, caliper=0.2)
+    assert r["rosenbaum"]["pairs"] == len(pairs.matches)
+    assert len(r["sentences"]) == 4
+    html = Environment(loader=PackageLoader("justicelab.report", "templates")).get_template(
+        "_robustness.html.j2").render(national={"robustness": r, "se_method": "robust (HC1)"})
+    assert "E-value" in html and "Rosenbaum" in html and "doubly robust" in html
+    assert Environment(loader=PackageLoader("justicelab.report", "templates")).get_template(
+        "_robustness.html.j2").render(national={}).strip().startswith("{#") is False

@@ -23,6 +23,7 @@ from ..linkage.outputs import attrition_sentences
 from ..linkage.treatment import build_treatment_group
 from ..matching import matchit, prepare_groups
 from ..matching.power import required_treated_size_for_rates
+from ..matching.robustness import robustness_summary
 from ..measures.cohort import build_period_cohort, follow_up_complete, sexual_offence_by
 from ..measures.rules import Rules
 from ..submission.validate import read_programme, validate
@@ -30,6 +31,9 @@ from .config import AnalysisConfig
 from .measures import estimate_measures
 
 SE_METHOD = "hc1"  # kernel weighting: one comparison person serves many treated people
+SE_DESCRIPTION = ("robust (HC1) standard errors, treating the kernel weights as fixed; in simulations of this "
+                  "method (benchmarks/coverage_study.py) its 95% intervals contained the true effect 96-98% of the "
+                  "time for groups of 60 to 400 people, so they are, if anything, slightly wide")
 
 
 def comparison_pool(db_path: Path, treated: pd.DataFrame, rules: Rules = Rules()) -> pd.DataFrame:
@@ -82,6 +86,9 @@ def run_analysis(name: str, treated: pd.DataFrame, pool: pd.DataFrame, config: A
         "largest_smd_variable": str(worst.idxmax()),
         "measures": measures, "treatment_size_needed_for_rate": needed,
         "profile": _profile(matched[matched["treated"] == 1]),
+        "se_method": SE_DESCRIPTION,
+        **({"robustness": robustness_summary(result, {"rate": "reoffended", "frequency": "reoffences"}, "reoffended",
+                                             alpha=1 - config.confidence)} if region is None else {}),
     }
 
 
