@@ -146,7 +146,7 @@ def nearest_neighbour(distance: np.ndarray, treat: np.ndarray, eligible: np.ndar
         t_rows = _treated_order(distance, np.flatnonzero(in_s & treat), order)
         if len(c_rows) == 0 or len(t_rows) == 0:
             continue
-        c_order = np.lexsort((c_rows, distance[c_rows]))
+        c_order = np.argsort(distance[c_rows], kind="stable")  # rows ascending: ties stay in row order
         c_rows = c_rows[c_order]
         c_dist = distance[c_rows]
         fn = match_with_replacement if replace else match_without_replacement
