@@ -91,3 +91,12 @@ def test_a_numeric_covariate_that_separates_the_groups_is_a_clear_error():
     df = pd.DataFrame({"x": [0, 1, 2, 3, 4, 5.0, 6, 7], "treat": [0, 0, 0, 0, 1, 1, 1, 1]})
     with pytest.raises(JusticeLabError, match="did not converge"):
         PropensityModel(["x"]).fit(df, "treat")
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.integers(0, 6).map(float), min_size=1, max_size=60))
+def test_fast_sort_equals_a_stable_sort(values):
+    from justicelab.matching.nearest import sort_by_value_then_row
+
+    v = np.array(values)
+    assert np.array_equal(sort_by_value_then_row(v), np.argsort(v, kind="stable"))

@@ -15,7 +15,7 @@ def test_intervals_cover_the_true_effect():
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("n", [600, 1500])  # about 60 and 150 treated people: regional analyses
+@pytest.mark.parametrize("n", [500, 1100])  # about 60 and 130 treated people (45-160): regional analyses
 def test_the_reports_kernel_method_with_hc1_covers_in_regional_sized_groups(n):
     """Kernel weighting on the logit (0.1 SD) with HC1 errors, as the reports use it. HC1 treats the
     weights as fixed and its residuals include variation the covariates explain, so it errs on the

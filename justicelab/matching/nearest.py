@@ -30,6 +30,22 @@ def _treated_order(distance: np.ndarray, treated_rows: np.ndarray, order: str) -
     raise ValueError(f"order must be largest, smallest or data, not {order!r}")
 
 
+def sort_by_value_then_row(values: np.ndarray) -> np.ndarray:
+    """Stable argsort (equal values keep their order) at the speed of an unstable one: quicksort, then
+    reorder only the runs of equal values by position."""
+    order = np.argsort(values, kind="quicksort")
+    ordered = values[order]
+    equal = ordered[1:] == ordered[:-1]
+    if equal.any():
+        in_run = np.zeros(len(values), bool)
+        in_run[1:] |= equal
+        in_run[:-1] |= equal
+        pos = np.flatnonzero(in_run)
+        run = np.cumsum(np.r_[True, ~equal])[pos]
+        order[pos] = order[pos][np.lexsort((order[pos], run))]
+    return order
+
+
 def _insertion_points(c_dist: np.ndarray, c_rows: np.ndarray, t_dist: np.ndarray, t_rows: np.ndarray) -> np.ndarray:
     """Number of controls before each treated unit in the (distance, row) order."""
     lo = np.searchsorted(c_dist, t_dist, side="left")
@@ -146,7 +162,7 @@ def nearest_neighbour(distance: np.ndarray, treat: np.ndarray, eligible: np.ndar
         t_rows = _treated_order(distance, np.flatnonzero(in_s & treat), order)
         if len(c_rows) == 0 or len(t_rows) == 0:
             continue
-        c_order = np.argsort(distance[c_rows], kind="stable")  # rows ascending: ties stay in row order
+        c_order = sort_by_value_then_row(distance[c_rows])
         c_rows = c_rows[c_order]
         c_dist = distance[c_rows]
         fn = match_with_replacement if replace else match_without_replacement
