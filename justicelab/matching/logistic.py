@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-BLOCK_ROWS = 65_536
+BLOCK_ROWS = 262_144
 
 
 @dataclass
