@@ -202,3 +202,60 @@ def can_cannot_say(m: dict, name: str, measure: str) -> tuple[str, str]:
         can = f"This analysis provides evidence that, for every 100 offenders, {name} {words}."
     cannot = f"This analysis shows that {name} increases/decreases/has no effect on {noun[1]}."
     return can, cannot
+
+
+# --- significant results and the verdict (seed 000's "Significant results", 001's page-1 paragraph) ---------
+COURT_NOUN = {"Either way": "triable-either-way", "Summary": "summary", "Indictable": "indictable-only"}
+REOFFENDERS = "Participants who reoffend within a one-year period"
+
+
+def finding(m: dict) -> str:
+    """'Participants commit fewer reoffences than non-participants', from the unrounded difference."""
+    up = m["difference"] > 0
+    key, court = m["measure"], COURT_NOUN.get(m.get("court_outcome") or "", "")
+    text = {
+        "rate": f"Participants are {'more' if up else 'less'} likely to commit a reoffence",
+        "frequency": f"Participants commit {'more' if up else 'fewer'} reoffences",
+        "time_to_first": f"{REOFFENDERS} commit their first proven reoffence {'later' if up else 'earlier'}",
+        "court_outcome_rate": f"{REOFFENDERS} are {'more' if up else 'less'} likely to commit a {court} offence "
+                              f"for their first reoffence",
+        "court_outcome_frequency": f"{REOFFENDERS} commit {'more' if up else 'fewer'} {court} offences",
+        "custody_rate": f"{REOFFENDERS} are {'more' if up else 'less'} likely to receive a custodial sentence for "
+                        f"their first reoffence",
+        "custody_frequency": f"{REOFFENDERS} receive {'more' if up else 'fewer'} custodial sentences",
+    }[key]
+    return text + " than non-participants"
+
+
+HEADLINE_WORDS = {"rate": ("a lower one-year proven reoffending rate", "a higher one-year proven reoffending rate"),
+                  "frequency": ("lower offending frequency", "higher offending frequency"),
+                  "time_to_first": ("took longer to reoffend", "reoffended sooner")}
+
+
+def verdict(national: list[dict], name: str) -> str:
+    """The page-1 paragraph: what the national headline measures show, in the seeds' words."""
+    shown = [m for m in national if not m.get("withheld")]
+    sig = [m for m in shown if significant(m) and (m["ci_high"] < 0 or m["ci_low"] > 0)]
+    if not sig:
+        return (f"The overall results show that more people would need to have taken part in {name} and be "
+                f"available for analysis in order to determine the way in which it affects a person's reoffending "
+                f"behaviour, but this should not be taken to mean that the programme fails to affect it.")
+    phrases = []
+    for m in sig:
+        good_if_down = m["measure"] != "time_to_first"
+        down = m["difference"] < 0
+        lower, higher = HEADLINE_WORDS[m["measure"]]
+        phrase = lower if down == good_if_down else higher
+        if m["measure"] != "time_to_first":
+            phrase = "had " + phrase
+        phrases.append(phrase)
+    joined = phrases[0] if len(phrases) == 1 else ", ".join(phrases[:-1]) + " and " + phrases[-1]
+    text = f"The overall results show that those who took part in {name} {joined} compared with a matched comparison group."
+    rest = [m for m in shown if m not in sig]
+    if rest:
+        names = {"rate": "the reoffending rate", "frequency": "the reoffending frequency",
+                 "time_to_first": "the time to first reoffence"}
+        listed = [names[m["measure"]] for m in rest]
+        listed = listed[0] if len(listed) == 1 else ", ".join(listed[:-1]) + " and " + listed[-1]
+        text += f" The differences in {listed} were not statistically significant."
+    return text
