@@ -239,10 +239,14 @@ def _flow_frame(results: dict) -> pd.DataFrame:
     return frame
 
 
-def published_date() -> str:
+def published_day() -> dt.date:
     """Today, or SOURCE_DATE_EPOCH's date (reproducible builds)."""
     epoch = os.environ.get("SOURCE_DATE_EPOCH")
-    day = dt.datetime.fromtimestamp(int(epoch), dt.timezone.utc).date() if epoch else dt.date.today()
+    return dt.datetime.fromtimestamp(int(epoch), dt.timezone.utc).date() if epoch else dt.date.today()
+
+
+def published_date() -> str:
+    day = published_day()
     return f"{day.day} {day:%B %Y}"
 
 
@@ -290,7 +294,7 @@ def build_context(results: dict, assets: Path, response: str | None = None, hist
     period = results["programme"].get("support_period")
     return {
         "name": name, "programme": results["programme"], "provenance": results["provenance"],
-        "config": type("C", (), results["provenance"]["configuration"]), "published": published_date(),
+        "config": type("C", (), results["provenance"]["configuration"]), "published": published_date(), "published_iso": published_day().isoformat(),
         "draft": response is None, "support_period": period,
         "verdict": w.verdict(headline, name), "national": national, "analyses": results["analyses"],
         "comparison_ess": round(national.get("comparison_ess") or 0),
