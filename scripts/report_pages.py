@@ -22,15 +22,20 @@ def render(pdf: Path, out: Path, dpi: int = 70) -> int:
 
 
 def rebuild(root: Path) -> None:
+    import tempfile
+
     from justicelab.report.build import write_report
 
     data = root / "tests" / "data" / "report"
     for name, response in (("demo", None), ("peer_mentoring", None)):
         results = json.loads((data / f"{name}_results.json").read_text(encoding="utf-8"))
         folder = root / "test-artefacts" / f"report-{name.replace('_', '-')}"
-        paths = write_report(results, folder / "build", response=response)
-        pages = render(paths["pdf"], folder)
-        (folder / "report.pdf").write_bytes(paths["pdf"].read_bytes())
+        with tempfile.TemporaryDirectory() as tmp:
+            paths = write_report(results, Path(tmp), response=response)
+            for old in folder.glob("page-*.png"):
+                old.unlink()
+            pages = render(paths["pdf"], folder)
+            (folder / "report.pdf").write_bytes(paths["pdf"].read_bytes())
         print(f"{name}: {pages} pages -> {folder}")
 
 
