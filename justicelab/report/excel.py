@@ -17,6 +17,7 @@ from openpyxl.worksheet.table import Table, TableStyleInfo
 
 from . import wording as w
 from .disclosure import suppress, withheld_symbol
+from .labels import plain
 
 P_FORMAT = '[<0.01]"<0.01";0.00'  # a number in the cell, shown as the report shows it
 
@@ -153,6 +154,7 @@ def write_annex(results: dict, path: Path) -> Path:
     for i, a in enumerate(results["analyses"]):
         bal = pd.DataFrame(a["balance"])[["variable", "mean_treated_before", "mean_comparison_before", "smd_before",
                                           "mean_treated_after", "mean_comparison_after", "smd_after", "label_after"]]
+        bal["variable"] = bal["variable"].map(lambda v: "Propensity score (logit)" if v == "distance" else plain(v))
         bal = bal.rename(columns={"variable": "Variable", "mean_treated_before": "Treatment mean (before)",
                                   "mean_comparison_before": "Comparison mean (before)",
                                   "smd_before": "Standardised difference (before)",
