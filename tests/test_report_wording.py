@@ -60,7 +60,6 @@ def test_peer_mentoring_non_significant_wording():
 
 
 # --- property tests: every sentence generator against the sign of the unrounded values -------------------
-import math  # noqa: E402
 import re  # noqa: E402
 
 from hypothesis import given, settings  # noqa: E402
