@@ -98,7 +98,7 @@ def test_pdf_renders_to_pages(analysed):
     first = np.asarray(pdf[0].render(scale=0.5).to_pil().convert("L"))
     assert first.std() > 10, "the first page has content"
     text = pdf[0].get_textpage().get_text_range()
-    assert "Key findings" in text and "For 100 typical people" in text
+    assert "The overall results show" in text and "for 100 typical people" in text  # the verdict on page 1
 
 
 def test_cli_analyse(analysed, tmp_path):

@@ -22,8 +22,8 @@ from ..linkage.link import link_submission
 from ..linkage.outputs import attrition_sentences
 from ..linkage.treatment import build_treatment_group
 from ..matching import matchit, prepare_groups
-from ..matching.power import required_treated_size_for_rates
 from ..matching.robustness import robustness_summary
+from .power import DATA_LAB_POWER, minimum_detectable_rate_difference, treatment_size_needed
 from ..measures.cohort import build_period_cohort, follow_up_complete, sexual_offence_by
 from ..measures.rules import Rules
 from ..submission.validate import read_programme, validate
@@ -69,10 +69,11 @@ def run_analysis(name: str, treated: pd.DataFrame, pool: pd.DataFrame, config: A
     counts = result.counts()
     measures = estimate_measures(matched, config, SE_METHOD)
     rate = next(m for m in measures if m["measure"] == "rate")
-    needed = None
-    if not rate.get("withheld") and not rate["significant"]:
-        needed = required_treated_size_for_rates(rate["treated_value"], rate["comparison_value"],
-                                                 n_comparison=rate["comparison_ess"])
+    needed = mde = None
+    if not rate.get("withheld"):
+        mde = minimum_detectable_rate_difference(rate["comparison_value"], rate["n_treated"], rate["comparison_ess"])
+        if not rate["significant"]:
+            needed = treatment_size_needed(rate["treated_value"], rate["comparison_value"], rate["n_comparison"])
     worst = balance.loc[balance.index != "distance", "smd_after"].abs()
     return {
         "name": name, "region": region,
@@ -85,12 +86,28 @@ def run_analysis(name: str, treated: pd.DataFrame, pool: pd.DataFrame, config: A
         "balance": balance.reset_index().replace({np.nan: None}).to_dict(orient="records"),
         "all_well_matched": balance.all_well_matched(), "largest_smd": float(worst.max()),
         "largest_smd_variable": str(worst.idxmax()),
-        "measures": measures, "treatment_size_needed_for_rate": needed,
-        "profile": _profile(matched[matched["treated"] == 1]),
+        "measures": measures, "treatment_size_needed_for_rate": needed, "power_convention": DATA_LAB_POWER,
+        "minimum_detectable_rate_difference": mde,
+        # the profile from the participants' own categories, not the ones combined for matching
+        "profile": _profile(treated[treated["person_id"].isin(matched.loc[matched["treated"] == 1, "person_id"])]),
+        "overlap": _overlap(result.distance, result.treat, result.weights),
         "se_method": SE_DESCRIPTION,
         **({"robustness": robustness_summary(result, {"rate": "reoffended", "frequency": "reoffences"}, "reoffended",
                                              alpha=1 - config.confidence)} if region is None else {}),
     }
+
+
+def _overlap(distance: np.ndarray, treat: np.ndarray, weights: np.ndarray, bins: int = 24) -> dict:
+    """Shares of each group by propensity score (logit) band, before and after weighting: the common
+    support chart. Shares only (no counts), so nothing small is disclosed."""
+    edges = np.linspace(np.nanmin(distance), np.nanmax(distance), bins + 1)
+
+    def share(mask, w=None):
+        h, _ = np.histogram(distance[mask], edges, weights=None if w is None else w[mask])
+        return (h / max(h.sum(), 1e-12)).round(4).tolist()
+    return {"edges": edges.round(4).tolist(), "treated": share(treat), "comparison_before": share(~treat),
+            "comparison_after": share(~treat, weights)}
+
 
 
 def _profile(group: pd.DataFrame) -> dict:
@@ -139,6 +156,10 @@ def analyse(submission: str | Path, db_path: str | Path, config: AnalysisConfig 
     submitted = int(attrition.loc[attrition["step"] == "submitted", "people"].iloc[0])
     attrition["percent_of_submitted"] = (100 * attrition["people"] / max(submitted, 1)).round(1)
     programme = read_programme(submission)
+    starts = pd.to_datetime(treated.get("intervention_start"), errors="coerce").dropna() \
+        if "intervention_start" in treated else pd.Series(dtype="datetime64[ns]")
+    if len(starts):
+        programme = {**programme, "support_period": [starts.min().strftime("%B %Y"), starts.max().strftime("%B %Y")]}
     return {
         "programme": programme,
         "provenance": {"package_version": __version__, "code_version": code_version(),

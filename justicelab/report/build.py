@@ -1,18 +1,24 @@
-"""The report: HTML (Jinja2), PDF (WeasyPrint, from the same HTML) and the Excel annex, all generated."""
+"""The report: HTML (Jinja2), PDF (WeasyPrint, tagged PDF/UA from the same HTML) and the Excel annex.
+
+Everything here reads results.json only, so a report can be rebuilt from any earlier analysis.
+"""
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import json
+import os
 from pathlib import Path
 
 import pandas as pd
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from ..linkage.outputs import flow_diagram
-from ..matching.plots import love_plot
-from ..matching.balance import BalanceTable
+from ..matching.balance import THRESHOLDS
 from . import wording as w
-from .charts import forest_plot, headline_chart, size_forest_plot
+from .charts import forest_plot, headline_chart, love_chart, overlap_chart, size_forest_plot, summary_chart
+from .disclosure import whole_percent, withheld_symbol
+from .labels import adaptation_lines, category_order, plain
 
 TABLE_TITLES = {
     1: "Proportion of people who committed a proven reoffence in a one-year period (%)",
@@ -23,15 +29,27 @@ TABLE_TITLES = {
     6: "Proportion who received a custodial sentence for their first proven reoffence, reoffenders only (%)",
     7: "Number of custodial sentences received in a one-year period, reoffenders only (per person)",
 }
+MEASURE_LIST = ["Rate of reoffending", "Frequency of reoffending", "Time to first reoffence",
+                "Rate of first reoffence by court outcome", "Frequency of reoffences by court outcome",
+                "Rate of custodial sentencing for first reoffence", "Frequency of custodial sentencing"]
+SIZE_CONVENTION = "a two-sided test at the 5% level with 95% power, the comparison group's size held fixed"
 
 
-def _img(path: Path, alt: str) -> dict:
+def _img(path: Path, alt: str, caption: str | None = None) -> dict:
     return {"src": "data:image/png;base64," + base64.b64encode(path.read_bytes()).decode(), "alt": alt,
-            "file": path.name}
+            "caption": caption or alt, "file": path.name}
 
 
 def _measure(analysis: dict, key: str, court: str | None = None) -> dict:
     return next(m for m in analysis["measures"] if m["measure"] == key and m.get("court_outcome") == court)
+
+
+def status(analysis: dict, m: dict) -> str:
+    """Primary: the national one-year rate, fixed before the analysis; secondary: the other national
+    measures; exploratory: every regional analysis and sub-analysis."""
+    if analysis.get("region") is None and not analysis.get("subgroup"):
+        return "primary" if m["measure"] == "rate" else "secondary"
+    return "exploratory"
 
 
 def _tables(analyses: list[dict]) -> list[dict]:
@@ -41,57 +59,262 @@ def _tables(analyses: list[dict]) -> list[dict]:
         for a in analyses:
             for m in [m for m in a["measures"] if m["table"] == number]:
                 row = {"analysis": a["name"], "n_t": f"{m['n_treated']:,}", "n_c": f"{m['n_comparison']:,}",
-                       "court": m.get("court_outcome") or "", "withheld": m.get("withheld")}
+                       "court": m.get("court_outcome") or "", "withheld": m.get("withheld"),
+                       "symbol": withheld_symbol(m.get("withheld")), "status": status(a, m)}
                 if not m.get("withheld"):
                     row.update(t=w.value(m["kind"], m["treated_value"]), c=w.value(m["kind"], m["comparison_value"]),
-                               range=w.interval(m["kind"], m["ci_low"], m["ci_high"]),
+                               low=w.value(m["kind"], m["ci_low"]), high=w.value(m["kind"], m["ci_high"]),
                                sig="Yes" if w.significant(m) else "No", p=w.p_value(m["p_value"]),
-                               direction=w.direction(m, lower_is_better=m["measure"] != "time_to_first"))
+                               direction=w.direction(m))
                 rows.append(row)
-        tables.append({"number": number, "title": title, "court": number in (4, 5), "rows": rows})
+        if any(not r["withheld"] for r in rows) or number <= 3:
+            tables.append({"number": number, "title": title, "court": number in (4, 5), "rows": rows})
     return tables
 
 
-def _profile_lines(p: dict) -> list[str]:
-    def join(d):
-        return ", ".join(f"{k} {v}%" for k, v in d.items())
-    lines = [f"Sex: {join({('Male' if k == 'M' else 'Female'): v for k, v in p['sex'].items()})}",
-             f"Ethnicity: {join(p['ethnicity'])}", f"Nationality: {join(p['nationality'])}",
-             f"Aged {p['age_min']} to {p['age_max']} at the beginning of their one-year period (average age {p['age_mean']})",
-             f"Sentence: {join(p['sentence'])}"]
-    labels = {"need_finance": "had some problems with financial management", "need_coping":
-              "had significant difficulties in coping", "need_problem_solving":
-              "had significant issues in problem solving skills", "need_accommodation": "had accommodation needs",
-              "need_ete": "had education, training or employment needs", "need_drugs": "had drug misuse needs",
-              "need_alcohol": "had alcohol misuse needs"}
-    if p.get("assessed"):
-        lines.append(f"Information on risks and needs was available for {p['assessed']} people: " +
-                     "; ".join(f"{v}% {labels[k]}" for k, v in p["needs"].items()))
-    return lines
+def _shares(d: dict, kind: str) -> str:
+    keys = category_order(kind, [k for k in d if "(combined)" not in k or d[k]])
+    names = {"M": "Male", "F": "Female"}
+    return ", ".join(f"{names.get(k, k)} {d[k]}%" for k in keys)
 
 
-def _not_included_lines(rows: list[dict]) -> list[str]:
+def _profile(p: dict) -> list[str]:
+    return [_shares(p["sex"], "sex"), _shares(p["ethnicity"], "ethnicity"), _shares(p["nationality"], "nationality"),
+            f"Aged {p['age_min']} to {p['age_max']} at the beginning of their one-year period (average age "
+            f"{p['age_mean']})", "Sentence: " + _shares(p["sentence"], "sentence")]
+
+
+def _needs(p: dict, treated: int) -> dict:
+    if not p.get("assessed"):
+        return {}
+    order = sorted(p["needs"].items(), key=lambda kv: -kv[1])
+    return {"assessed": p["assessed"], "share": whole_percent(p["assessed"] / max(treated, 1)),
+            "lines": [f"{v}% {plain(k, need_sentence=True)}" for k, v in order]}
+
+
+def _not_included(rows: list[dict]) -> tuple[list[str], int]:
     frame = pd.DataFrame(rows)
     if frame.empty:
-        return []
-    out = []
-    for char, title in (("gender", "Sex"), ("ethnicity", "Ethnicity"), ("nationality", "Nationality")):
+        return [], 0
+    lines = []
+    for char, kind in (("gender", "sex"), ("ethnicity", "ethnicity"), ("nationality", "nationality")):
         part = frame[frame["characteristic"] == char]
-        names = {"M": "Male", "F": "Female"} if char == "gender" else {}
-        out.append(f"{title}: " + ", ".join(f"{names.get(r.value, r.value)} {r.percent:.0f}%" for r in part.itertuples()))
+        lines.append(_shares({r.value: f"{r.percent:.0f}" for r in part.itertuples()}, kind))
+    # the count the percentages are based on (people with information), not records
+    return lines, int(frame.loc[frame["characteristic"] == "gender", "people"].sum())
+
+
+def _matching_summary(a: dict) -> dict:
+    bal = pd.DataFrame(a["balance"])
+    bal = bal[bal["variable"] != "distance"]
+    smd = bal["smd_after"].abs()
+    well, fair, poor = (bal[smd < THRESHOLDS[0]], bal[(smd >= THRESHOLDS[0]) & (smd < THRESHOLDS[1])],
+                        bal[smd >= THRESHOLDS[1]])
+    model = "national analysis" if a["region"] is None else f"{a['name']} analysis"
+    if len(well) == len(bal):
+        text = f"In the {model}, all {len(bal)} variables were well matched."
+    else:
+        text = f"In the {model}, {len(well)} of {len(bal)} variables were well matched."
+        if len(fair):
+            text += (f" {len(fair)} {'was' if len(fair) == 1 else 'were'} reasonably matched: "
+                     + ", ".join(plain(v) for v in fair["variable"]) + ".")
+        if len(poor):
+            text += (f" {len(poor)} {'was' if len(poor) == 1 else 'were'} poorly matched: "
+                     + ", ".join(f"{plain(v)} ({abs(s):.2f})" for v, s in zip(poor["variable"], poor["smd_after"]))
+                     + ".")
+    return {"text": text, "adaptations": adaptation_lines(a)}
+
+
+def _people_flow(results: dict) -> list[str]:
+    """Records and people kept apart: '301 records were submitted ..., corresponding to 296 people'."""
+    steps = {r["step"]: r["people"] for r in results["attrition"]}
+    sub = results.get("submission", {})
+    records, people = sub.get("records", steps["submitted"]), sub.get("distinct_people", steps["submitted"])
+    org = results["programme"].get("organisation") or "the organisation"
+    out = [f"{w.count(records, 'records')} {'was' if records == 1 else 'were'} submitted for analysis by {org}" +
+           (f", corresponding to {w.count(people, 'people')}." if people != records else ".")]
+
+    def pct(n):
+        share = 100 * n / max(people, 1)
+        return "<1%" if 0 < share < 0.5 else f"{whole_percent(n / max(people, 1))}%"
+    for r in results["attrition"]:
+        n, step = r["people"], r["step"]
+        if not n or step in ("submitted", "treatment_group", "could_not_be_matched"):
+            continue
+        if step == "duplicate":
+            out.append(f"{w.count(n, 'records')} {'was a further record' if n == 1 else 'were further records'} "
+                       f"of people already listed, and {'was' if n == 1 else 'were'} not counted twice.")
+        elif step == "invalid":
+            out.append(f"{w.count(n, 'records')} could not be used because {'its' if n == 1 else 'their'} details "
+                       f"could not be read.")
+        else:
+            verb = "was" if n == 1 else "were"
+            out.append(f"{w.count(n, 'people')} ({pct(n)}) {verb} excluded because they {r['description']}.")
+    group = steps.get("treatment_group", 0)
+    out.append(f"{w.count(group, 'people')} ({pct(group)} of the people submitted) remained in the treatment "
+               f"group before matching.")
+    for a in results["analyses"]:
+        lost = a["treated"] - a["treated_matched"]
+        where = "national analysis" if a["region"] is None else f"{a['name']} analysis"
+        if lost:
+            out.append(f"{w.count(lost, 'people')} could not be matched to similar people in the {where} "
+                       f"({a['treated_matched']:,} of {a['treated']:,} analysed).")
+        elif a["region"] is not None:
+            out.append(f"The {where} included all {w.count(a['treated'], 'people')} from the region.")
+        else:
+            out.append("Every person in the treatment group was matched in the national analysis.")
+    national = results["analyses"][0]
+    out.append(f"The national treatment group contains {pct(national['treated_matched'])} of the people submitted.")
     return out
 
 
-def _matching_summary(analyses: list[dict]) -> list[str]:
-    lines = []
+def significant_results(analyses: list[dict]) -> dict:
+    groups, tests = [], 0
     for a in analyses:
-        model = "national model" if a["region"] is None else f"{a['region']} regional model"
-        if a["all_well_matched"]:
-            lines.append(f"All variables in the {model} were well matched")
-        else:
-            lines.append(f"Not all variables in the {model} were well matched: the largest standardised difference "
-                         f"is {a['largest_smd']:.2f} ({a['largest_smd_variable']})")
-    return lines
+        items = []
+        for m in a["measures"]:
+            if m.get("withheld"):
+                continue
+            tests += 1
+            if w.significant(m) and (m["ci_high"] < 0 or m["ci_low"] > 0):
+                d = w.direction(m)
+                items.append({"text": w.finding(m), "adverse": d == "worsening", "status": status(a, m),
+                              "figures": f"{w.value(m['kind'], m['treated_value'])}"
+                                         f"{'%' if m['kind'] == 'rate' else ''} vs "
+                                         f"{w.value(m['kind'], m['comparison_value'])}"
+                                         f"{'%' if m['kind'] == 'rate' else ''}"})
+        if items:
+            groups.append({"analysis": a["name"], "items": items})
+    count = sum(len(g["items"]) for g in groups)
+    adverse = [f"{g['analysis']}: {i['text'].lower()} ({i['figures']})" for g in groups for i in g["items"]
+               if i["adverse"]]
+    return {"groups": groups, "count": count, "tests": tests, "expected_false": round(0.05 * tests, 1),
+            "adverse": adverse}
+
+
+def _summary_rows(rate: dict, freq: dict, ttf: dict) -> list[dict]:
+    rows = []
+    for m, label, unit, scale in ((rate, "People reoffending, per 100", "people", 100),
+                                  (freq, "Reoffences, per 100 people", "offences", 100),
+                                  (ttf, "Days to first reoffence (reoffenders)", "days", 1)):
+        if m.get("withheld"):
+            continue
+        up, down = ("longer", "shorter") if unit == "days" else ("higher", "lower")
+        rows.append({"label": label, "treated": round(scale * m["treated_value"]),
+                     "comparison": round(scale * m["comparison_value"]),
+                     "range": w.range_words(scale * m["ci_low"], scale * m["ci_high"], unit, up, down),
+                     "significant": w.significant(m), "difference": scale * m["difference"],
+                     "ci_low": scale * m["ci_low"], "ci_high": scale * m["ci_high"], "unit": unit,
+                     "better": w.direction(m) == "improvement"})
+    return rows
+
+
+def _forest_rows(analyses: list[dict], kind: str) -> list[dict]:
+    rows = []
+    for a in analyses:
+        for m in a["measures"]:
+            if m.get("withheld") or m["kind"] != kind:
+                continue
+            scale = 100 if kind == "rate" else 1
+            label = f"{a['name']}: T{m['table']} {plain(m['measure'])}" + (
+                f" ({m['court_outcome']})" if m.get("court_outcome") else "")
+            rows.append({"label": label, "difference": scale * m["difference"], "ci_low": scale * m["ci_low"],
+                         "ci_high": scale * m["ci_high"], "significant": w.significant(m),
+                         "better": w.direction(m) == "improvement"})
+    return rows
+
+
+def _flow_frame(results: dict) -> pd.DataFrame:
+    """The attrition steps for the flow diagram, with records and people kept apart."""
+    frame = pd.DataFrame(results["attrition"])
+    sub = results.get("submission", {})
+    records, people = sub.get("records"), sub.get("distinct_people")
+    frame = frame[frame["step"] != "duplicate"].copy()
+    if records and people:
+        first = frame["step"] == "submitted"
+        frame.loc[first, "people"] = records
+        frame.loc[first, "description"] = (f"records were submitted for analysis, corresponding to {people:,} people"
+                                           if records != people else "people were submitted for analysis")
+        frame["percent_of_submitted"] = (100 * frame["people"] / max(people, 1)).round(1)
+    return frame
+
+
+def published_day() -> dt.date:
+    """Today, or SOURCE_DATE_EPOCH's date (reproducible builds)."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    return dt.datetime.fromtimestamp(int(epoch), dt.timezone.utc).date() if epoch else dt.date.today()
+
+
+def published_date() -> str:
+    day = published_day()
+    return f"{day.day} {day:%B %Y}"
+
+
+def build_context(results: dict, assets: Path, response: str | None = None, history: list[dict] | None = None) -> dict:
+    national = results["analyses"][0]
+    name = results["programme"].get("programme") or "the programme"
+    rate, freq = _measure(national, "rate"), _measure(national, "frequency")
+    ttf = _measure(national, "time_to_first")
+    headline = [rate, freq, ttf]
+    charts = []
+    for m, title, kind in ((rate, "One-year proven reoffending rate", "rate"),
+                           (freq, "One-year proven reoffending frequency", "frequency"),
+                           (ttf, "Average time to first proven reoffence", "days")):
+        if not m.get("withheld"):
+            charts.append(_img(*headline_chart(m, title, kind, assets / f"headline_{kind}.png")))
+    forests = []
+    for kind, label, unit in (("rate", "rates", "percentage points"), ("frequency", "frequencies", "per person")):
+        rows = _forest_rows(results["analyses"], kind)
+        if rows:
+            path, alt = forest_plot(rows, f"Every measure of {label} in every analysis",
+                                    f"Difference ({unit}) with 95% interval", assets / f"forest_{label}.png")
+            forests.append(_img(path, alt, f"Differences in {label} between the groups, with 95% intervals. "
+                                           "Significant results are marked 'better' or 'worse' beside the row "
+                                           "(and drawn as diamonds); grey circles are not significant."))
+    summary_rows = _summary_rows(rate, freq, ttf)
+    summary_img = _img(*summary_chart(summary_rows, assets / "summary.png"))
+    love = _img(*love_chart(national["balance"], assets / "love_plot_national.png", plain))
+    overlap = _img(*overlap_chart(national["overlap"], assets / "overlap_national.png")) \
+        if national.get("overlap") else None
+    flow = flow_diagram(_flow_frame(results), assets / "attrition_flow.png")
+    this = [p for p in (rate_point(a, this_report=True) for a in results["analyses"]) if p]
+    size_forest = _img(*size_forest_plot(this + history, assets / "rate_effects_by_size.png")) if history else None
+    impacts = [w.impact_sentence(rate, "people"), w.impact_sentence(freq, "offences")]
+    if not ttf.get("withheld"):
+        impacts.append(w.impact_sentence(ttf, "days", scale=1))
+    statements = []
+    for m, key, about in ((rate, "rate", "the one-year reoffending rate"),
+                          (freq, "frequency", "the one-year reoffending frequency"),
+                          (ttf, "time_to_first", "the time to first reoffence")):
+        if not m.get("withheld"):
+            can, cannot = w.can_cannot_say(m, name, key)
+            statements.append({"about": about, "can": can, "cannot": cannot})
+    not_included, not_included_count = _not_included(results["not_included"]["profile"])
+    mde = national.get("minimum_detectable_rate_difference")
+    period = results["programme"].get("support_period")
+    return {
+        "name": name, "programme": results["programme"], "provenance": results["provenance"],
+        "config": type("C", (), results["provenance"]["configuration"]), "published": published_date(), "published_iso": published_day().isoformat(),
+        "draft": response is None, "support_period": period,
+        "verdict": w.verdict(headline, name), "national": national, "analyses": results["analyses"],
+        "comparison_ess": round(national.get("comparison_ess") or 0),
+        "hundred": w.hundred_people(rate, freq, ttf), "summary_rows": summary_rows, "summary_chart": summary_img,
+        "impacts": impacts, "rounding_note": w.ROUNDING_NOTE, "statements": statements,
+        "needed": national.get("treatment_size_needed_for_rate"), "size_convention": SIZE_CONVENTION,
+        "mde": None if mde is None else round(100 * mde, 1),
+        "significant": significant_results(results["analyses"]), "measure_list": MEASURE_LIST,
+        "headline_charts": charts, "forests": forests, "tables": _tables(results["analyses"]),
+        "se_method": rate.get("se_method", ""), "profile": _profile(national["profile"]),
+        "needs": _needs(national["profile"], national["treated_matched"]),
+        "not_included": not_included, "not_included_count": not_included_count,
+        "without_information": results["not_included"]["without_information"],
+        "matching": [_matching_summary(a) for a in results["analyses"]], "thresholds": THRESHOLDS,
+        "love": love, "overlap": overlap, "attrition": _people_flow(results),
+        "flow": _img(flow, "Flow of people from submission to the treatment group: "
+                     + "; ".join(_people_flow(results)[:3])[:400],
+                     "Numbers of people from submission to the treatment group."),
+        "size_forest": size_forest, "response": response,
+    }
 
 
 def rate_point(analysis: dict, this_report: bool = False) -> dict | None:
@@ -117,79 +340,20 @@ def results_history(folder: Path | None) -> list[dict]:
     return points
 
 
-def build_context(results: dict, assets: Path, response: str | None = None, history: list[dict] | None = None) -> dict:
-    national = results["analyses"][0]
-    name = results["programme"].get("programme") or "the programme"
-    rate, freq = _measure(national, "rate"), _measure(national, "frequency")
-    ttf = _measure(national, "time_to_first")
-    charts = []
-    for m, title, kind in ((rate, "One-year proven reoffending rate", "rate"),
-                           (freq, "One-year proven reoffending frequency", "frequency"),
-                           (ttf, "Average time to first proven reoffence", "days")):
-        if not m.get("withheld"):
-            charts.append(_img(*headline_chart(m, title, kind, assets / f"headline_{kind}.png")))
-    forests = []
-    for kinds, label, unit, fname in ((("rate",), "rates", "percentage points", "forest_rates.png"),
-                                      (("frequency",), "frequencies", "per person", "forest_frequencies.png")):
-        rows = []
-        for a in results["analyses"]:
-            for m in a["measures"]:
-                if m.get("withheld") or m["kind"] not in kinds:
-                    continue
-                scale = 100 if m["kind"] == "rate" else 1
-                name_ = f"{a['name']}: T{m['table']} {m['measure'].replace('_', ' ')}" + (
-                    f" ({m['court_outcome']})" if m.get("court_outcome") else "")
-                rows.append({"label": name_, "difference": scale * m["difference"], "ci_low": scale * m["ci_low"],
-                             "ci_high": scale * m["ci_high"], "significant": w.significant(m),
-                             "better": m["difference"] < 0})
-        if rows:
-            forests.append(_img(*forest_plot(rows, f"Every measure of {label} in every analysis",
-                                             f"Difference ({unit}) with 95% interval", assets / fname)))
-    table = BalanceTable(pd.DataFrame(national["balance"]).set_index("variable"))
-    love = love_plot(table, assets / "love_plot_national.png", "Balance of the national analysis")
-    flow = flow_diagram(pd.DataFrame(results["attrition"]), assets / "attrition_flow.png")
-    points = [p for p in (rate_point(a, this_report=True) for a in results["analyses"]) if p] + (history or [])
-    impacts = [w.impact_sentence(rate, "people"), w.impact_sentence(freq, "offences")]
-    if not ttf.get("withheld"):
-        impacts.append(w.impact_sentence(ttf, "days", scale=1))
-    statements = []
-    for m, key, about in ((rate, "rate", "the one-year reoffending rate"),
-                          (freq, "frequency", "the one-year reoffending frequency"),
-                          (ttf, "time_to_first", "the time to first reoffence")):
-        if not m.get("withheld"):
-            can, cannot = w.can_cannot_say(m, name, key)
-            statements.append({"about": about, "can": can, "cannot": cannot})
-    excluded = [r for r in results["attrition"] if r["step"] not in ("submitted", "treatment_group")]
-    return {
-        "name": name, "programme": results["programme"], "provenance": results["provenance"],
-        "config": type("C", (), results["provenance"]["configuration"]),
-        "summary": (f"This analysis looked at the reoffending behaviour of {national['treated_matched']} people who "
-                    f"took part in {name}."),
-        "national": national, "analyses": results["analyses"], "hundred": w.hundred_people(rate, freq, ttf),
-        "impacts": impacts, "rounding_note": w.ROUNDING_NOTE, "statements": statements,
-        "needed": national.get("treatment_size_needed_for_rate"), "headline_charts": charts, "forests": forests,
-        "tables": _tables(results["analyses"]), "se_method": rate.get("se_method", ""),
-        "profile": _profile_lines(national["profile"]),
-        "not_included": _not_included_lines(results["not_included"]["profile"]),
-        "not_included_count": sum(r["people"] for r in excluded) - results["not_included"]["without_information"],
-        "without_information": results["not_included"]["without_information"],
-        "matching_summary": _matching_summary(results["analyses"]), "love": _img(love, "Absolute standardised "
-        "differences of every matching variable before and after matching, national analysis."),
-        "attrition": results["attrition_sentences"] + [
-            f"{national['could_not_be_matched']} people could not be matched in the national analysis"],
-        "flow": _img(flow, "Flow of people from submission to the treatment group, with the number excluded at "
-                           "each step."),
-        "size_forest": _img(*size_forest_plot(points, assets / "rate_effects_by_size.png")),
-        "response": response,
-    }
-
-
 TEMPLATES = Environment(loader=PackageLoader("justicelab.report", "templates"),
                         autoescape=select_autoescape(["j2", "html"]))
 
 
 def render_html(context: dict) -> str:
     return TEMPLATES.get_template("report.html.j2").render(**context)
+
+
+def write_pdf(html: str, path: Path, base: Path) -> Path:
+    """A tagged PDF (PDF/UA-1): headings, tables and images with their alt text reach screen readers."""
+    from weasyprint import HTML
+
+    HTML(string=html, base_url=str(base)).write_pdf(path, pdf_variant="pdf/ua-1")
+    return path
 
 
 def write_report(results: dict, out: Path, response: str | None = None, history: list[dict] | None = None,
@@ -206,8 +370,5 @@ def write_report(results: dict, out: Path, response: str | None = None, history:
     paths["results"].write_text(json.dumps(results, indent=2, default=str, sort_keys=True) + "\n", encoding="utf-8")
     write_annex(results, paths["annex"])
     if pdf:
-        from weasyprint import HTML
-
-        paths["pdf"] = out / "report.pdf"
-        HTML(string=html, base_url=str(out)).write_pdf(paths["pdf"])
+        paths["pdf"] = write_pdf(html, out / "report.pdf", out)
     return paths
