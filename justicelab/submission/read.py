@@ -293,7 +293,9 @@ def _sheet_markup(wb, ws) -> tuple[set[int], list[str]]:
     with wb._archive.open(ws._worksheet_path) as src:
         for _, el in iterparse(src):
             if el.tag == ns + "c":
-                if el.find(ns + "f") is not None and el.find(ns + "v") is None and len(formulas) < 1000:
+                cached = el.find(ns + "v")  # an empty <v/> is a saved value only for a text result
+                if el.find(ns + "f") is not None and len(formulas) < 1000 and (
+                        cached is None or (not cached.text and el.get("t") != "str")):
                     formulas.append(el.get("r", "?"))
                 el.clear()
             elif el.tag == ns + "row":

@@ -138,7 +138,10 @@ def read_programme(path: str | Path) -> dict:
     elif path.suffix.lower() in (".xlsx", ".xlsm"):
         import openpyxl
 
-        wb = openpyxl.load_workbook(path, read_only=True)
+        try:
+            wb = openpyxl.load_workbook(path, read_only=True)
+        except Exception:  # unreadable workbooks are refused, with the reason, by validate()
+            return {k: "" for k in ("programme", "organisation", "description", "contact")}
         if "Programme" in wb.sheetnames:
             keys = {"programme name": "programme", "organisation": "organisation",
                     "description, in your own words": "description", "contact email": "contact"}
