@@ -33,27 +33,30 @@ def write_database(path: str | Path, tables: dict[str, pd.DataFrame], replace: b
         con.close()
 
 
+MAKE_ONE = "create one with 'justicelab synth' or 'justicelab load FOLDER'"
+
+
 def require_database(path: str | Path) -> Path:
+    """A --db that exists and, if it is a file, is a DuckDB file (a folder is Parquet for Spark)."""
     path = Path(path)
     if not path.exists():
-        raise JusticeLabError(f"no database at {path}: create one with 'justicelab synth' or 'justicelab load'")
+        raise JusticeLabError(f"no database at {path}: {MAKE_ONE}")
+    if path.is_file():
+        with open(path, "rb") as f:
+            head = f.read(12)
+        if not head:
+            raise JusticeLabError(f"{path} is an empty file, not a database: {MAKE_ONE}")
+        if head[8:12] != b"DUCK":  # every DuckDB file carries this mark after its checksum
+            kind = "a CSV file, not a database" if path.suffix.lower() in (".csv", ".txt") else "not a DuckDB database"
+            raise JusticeLabError(f"{path} is {kind}: {MAKE_ONE}")
     return path
 
 
 def check_database_file(path: str | Path) -> Path:
-    """A --db that exists, is a DuckDB file and has the schema's tables; otherwise one line saying what it
-    is instead and how to make a database."""
+    """A DuckDB --db with the schema's tables; otherwise one line saying what is missing."""
     from .schema import CORE_TABLES
 
     path = require_database(path)
-    make = "create one with 'justicelab synth' or 'justicelab load FOLDER'"
-    with open(path, "rb") as f:
-        head = f.read(12)
-    if not head:
-        raise JusticeLabError(f"{path} is an empty file, not a database: {make}")
-    if head[8:12] != b"DUCK":
-        kind = "a CSV file, not a database" if path.suffix.lower() in (".csv", ".txt") else "not a DuckDB database"
-        raise JusticeLabError(f"{path} is {kind}: {make}")
     try:
         con = duckdb.connect(str(path), read_only=True)
     except duckdb.Error as exc:
@@ -64,7 +67,7 @@ def check_database_file(path: str | Path) -> Path:
         con.close()
     missing = [t.name for t in CORE_TABLES if t.name not in have]
     if missing:
-        raise JusticeLabError(f"{path} is a DuckDB database without the table(s) {', '.join(missing)}: {make}")
+        raise JusticeLabError(f"{path} is a DuckDB database without the table(s) {', '.join(missing)}: {MAKE_ONE}")
     return path
 
 

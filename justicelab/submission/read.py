@@ -277,8 +277,9 @@ def _read_sheet(path: Path, wb, limits: ReadLimits) -> RawTable:
                            f"workbook in Excel and save it, or paste the values, before sending",
                      row=int(re.sub(r"\D", "", cell)))
     bad = set()
+    data_rows = set(numbers)
     for n in sorted(hidden):
-        if n > header_at + 1 and n in set(numbers):
+        if n in data_rows:
             problems.append(Problem(n, "", "", "error", "is hidden in the workbook: hidden rows are not "
                                                         "read; unhide it to include it, or delete it"))
             bad.add(n)
