@@ -294,9 +294,15 @@ def validate(submission: Path = typer.Argument(..., help="The submission: .csv (
     """Check a submission and list every problem by row and column.
 
     Exit status: 0 usable, 1 usable but rows with errors will be left out, 2 refused."""
-    from .submission.report import write_problems
+    from .submission.read import SubmissionRefused
+    from .submission.report import write_problems, write_refusal
 
-    v = _validated(submission, us_dates)
+    try:
+        v = _validated(submission, us_dates)
+    except SubmissionRefused as exc:  # the report, if asked for, still says why
+        if report:
+            write_refusal(str(exc), report)
+        raise
     problems = v.report()
     if report:
         write_problems(problems, report)

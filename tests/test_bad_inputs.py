@@ -385,6 +385,15 @@ def test_report_cells_are_never_live_formulas(tmp_path):
     assert "'=HYPERLINK(\"http://example.invalid/x\",\"click\")" in cells
 
 
+def test_a_refused_file_still_gets_its_report(tmp_path, capsys):
+    report = tmp_path / "problems.csv"
+    assert main(["validate", stray_quote(tmp_path)[1], "--report", str(report)]) == 2
+    with open(report, encoding="utf-8-sig", newline="") as f:
+        (head, line), = [list(csv.reader(f))]
+    assert head == ["row", "column", "value", "severity", "problem"]
+    assert line[0] == "0" and line[3] == "error" and "stray double quote" in line[4]
+
+
 def test_non_latin_names_with_one_birthday_are_different_people(tmp_path):
     table = rows()
     same_dob = table[1][2]

@@ -23,3 +23,9 @@ def write_problems(problems: pd.DataFrame, path: str | Path) -> Path:
         safe[column] = safe[column].map(defuse)
     safe.to_csv(path, index=False, encoding="utf-8-sig")
     return path
+
+
+def write_refusal(message: str, path: str | Path) -> Path:
+    """The report of a file that could not be read at all: one row, the reason."""
+    return write_problems(pd.DataFrame([{"row": 0, "column": "", "value": "", "severity": "error",
+                                         "problem": message}]), path)
