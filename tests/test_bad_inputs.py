@@ -435,6 +435,15 @@ def test_cells_and_rows_limits(tmp_path):
     assert validate(path).rejected is None  # the defaults take it
 
 
+def test_a_long_note_in_an_own_column_is_a_warning_not_an_error(tmp_path):
+    table = [r + ["note"] for r in rows()]
+    table[0][-1] = "case notes"
+    table[3][-1] = "met weekly; " * 100
+    v = validate(write(tmp_path, "notes.csv", csv_text(table)), today=date(2022, 6, 30))
+    long = [(p.row, p.column, p.severity) for p in v.problems if "characters long" in p.problem]
+    assert long == [(4, "case notes", "warning")] and not v.errors
+
+
 def test_blank_rows_are_reported_as_one_run(tmp_path):
     text = csv_text(rows()) + "\r\n" * 500 + ",,,,\r\n" * 10
     v = validate(write(tmp_path, "tail.csv", text), today=date(2022, 6, 30))
