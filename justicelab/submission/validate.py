@@ -6,6 +6,7 @@ Nothing is dropped silently: every row is kept in the parsed table with a status
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -15,21 +16,14 @@ import pandas as pd
 
 from ..errors import JusticeLabError
 from ..identifiers import pnc_check_letter
+from .limits import DEFAULT_LIMITS, ReadLimits
+from .read import Problem, SubmissionRefused, read_table, refuse  # noqa: F401 (re-exported)
 from .template import FIELDS, MINIMUM_PEOPLE, REQUIRED, canonical_column
 
 PNC_RE = re.compile(r"^\s*(\d{2})/(\d{1,7})([A-Z])\s*$")
 SEX = {"m": "M", "male": "M", "man": "M", "f": "F", "female": "F", "woman": "F"}
 MONTHS = {m: i + 1 for i, m in enumerate(["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct",
                                           "nov", "dec"])}
-
-
-@dataclass
-class Problem:
-    row: int
-    column: str
-    value: str
-    severity: str  # error or warning
-    problem: str
 
 
 @dataclass
@@ -63,32 +57,6 @@ class ValidatedSubmission:
                 "distinct_people": int(self.rows.loc[usable, "person_key"].nunique()),
                 "errors": len(self.errors), "warnings": len(self.problems) - len(self.errors),
                 "rejected": self.rejected}
-
-
-def _read(path: Path) -> tuple[pd.DataFrame, str]:
-    if not path.exists():
-        raise JusticeLabError(f"no file at {path}")
-    if path.suffix.lower() in (".xlsx", ".xlsm"):
-        try:
-            frame = pd.read_excel(path, dtype=object, engine="openpyxl")
-        except Exception as exc:  # a corrupt or password-protected workbook
-            raise JusticeLabError(f"{path.name}: cannot read the workbook ({exc})") from exc
-        return frame, "xlsx"
-    if path.suffix.lower() != ".csv":
-        raise JusticeLabError(f"{path.name}: submissions must be .csv or .xlsx")
-    raw = path.read_bytes()
-    for encoding in ("utf-8-sig", "cp1252"):
-        try:
-            text = raw.decode(encoding)
-            break
-        except UnicodeDecodeError:
-            continue
-    else:  # pragma: no cover - cp1252 decodes almost anything
-        raise JusticeLabError(f"{path.name}: the file is neither UTF-8 nor Windows-1252 text")
-    from io import StringIO
-
-    frame = pd.read_csv(StringIO(text), dtype=str, keep_default_na=False, skip_blank_lines=False)
-    return frame, "utf-8" if encoding == "utf-8-sig" else "windows-1252"
 
 
 def parse_date(value, day_first: bool = True) -> tuple[date | None, str | None, bool]:
@@ -147,7 +115,12 @@ def pnc_problem(value: str) -> str | None:
 
 
 def _normalise_name(s: str) -> str:
-    return " ".join(re.sub(r"[^a-z' \-]", "", str(s).lower()).replace("-", " ").split())
+    """Case, accents and punctuation removed, letters of every script kept (so two Cyrillic or Chinese
+    names are never the same empty key)."""
+    text = unicodedata.normalize("NFKD", str(s).casefold())
+    text = "".join(ch for ch in text if not unicodedata.combining(ch))
+    text = "".join(ch if ch.isalnum() or ch == "'" else " " for ch in text.replace("-", " "))
+    return " ".join(text.split())
 
 
 def read_programme(path: str | Path) -> dict:
@@ -176,49 +149,128 @@ def read_programme(path: str | Path) -> dict:
     return {k: meta.get(k, "") for k in ("programme", "organisation", "description", "contact")}
 
 
-def validate(path: str | Path, today: date | None = None, day_first: bool = True) -> ValidatedSubmission:
-    path = Path(path)
-    frame, encoding = _read(path)
-    today = today or date.today()
-    problems: list[Problem] = []
-    mapping, extra = {}, []
-    for col in frame.columns:
-        canon = canonical_column(col)
-        if canon and canon not in mapping.values():
-            mapping[col] = canon
+MAX_CHARS = 255  # longer is a pasted paragraph or a whole row in one cell, not a name or a date
+NOT_A_NAME = {"unknown", "not known", "n/k", "nk", "n/a", "na", "none", "null", "anon", "anonymous", "redacted",
+              "withheld", "tbc", "tba", "xxx", "xx", "x", "?", "-", "dummy"}  # alone, never a name
+PLACEHOLDER_WORDS = {"test", "testing", "example", "sample", "dummy", "name", "forename", "surname", "first",
+                     "last", "unknown", "person", "client", "a", "b"}  # a name made only of these is not one
+DATE_COLUMNS = ("intervention_start", "index_date")
+
+
+def _text(value) -> str:
+    return "" if value is None or (isinstance(value, float) and np.isnan(value)) else str(value).strip()
+
+
+def _map_columns(path: Path, header: list[str]) -> tuple[dict[int, str], list[tuple[int, str]]]:
+    """Column position -> template name, and the extra (own) columns. Two columns meaning the same
+    field are refused: which one is right is the organisation's call, not ours."""
+    mapping: dict[int, str] = {}
+    extra: list[tuple[int, str]] = []
+    for j, heading in enumerate(header):
+        canon = canonical_column(heading)
+        if canon is None:
+            extra.append((j, heading or f"column {j + 1}"))
+        elif canon in mapping.values():
+            first = next(k for k, v in mapping.items() if v == canon)
+            raise refuse(path, f"two columns are both {canon}: {header[first]!r} (column {first + 1}) and "
+                               f"{heading!r} (column {j + 1}); delete or rename one", column=canon)
         else:
-            extra.append(str(col))
-    missing = [c for c in REQUIRED if c not in mapping.values()]
+            mapping[j] = canon
+    return mapping, extra
+
+
+def _cap(problems: list[Problem], limits: ReadLimits) -> list[Problem]:
+    if len(problems) <= limits.max_problems:
+        return problems
+    kept = problems[:limits.max_problems]
+    more = len(problems) - len(kept)
+    kept.append(Problem(kept[-1].row, "", str(more), "warning",
+                        f"... and {more:,} more problems not listed (at most {limits.max_problems:,} are kept)"))
+    return kept
+
+
+def _us_date_hint(frame_dates: dict[str, list], day_first: bool) -> str | None:
+    """When dates that are impossible day-first are fine month-first, the file uses US dates."""
+    if not day_first:
+        return None
+    swapped = 0
+    for values in frame_dates.values():
+        for v in values:
+            got, problem, _ = parse_date(v, True)
+            if problem and parse_date(v, False)[0] is not None:
+                swapped += 1
+    if swapped >= 3:
+        return (f"{swapped} dates are only real dates read month first (like 12/31/1985): if the file uses "
+                f"US dates, run again with --us-dates")
+    return None
+
+
+def validate(path: str | Path, today: date | None = None, day_first: bool = True,
+             limits: ReadLimits | None = None) -> ValidatedSubmission:
+    """Read and check a submission; refuses (SubmissionRefused) a file that cannot be read at all."""
+    path = Path(path)
+    limits = limits or DEFAULT_LIMITS
+    table = read_table(path, limits)
+    today = today or date.today()
+    problems: list[Problem] = list(table.problems)
+    mapping, extra = _map_columns(path, table.header)
+    present = set(mapping.values())
+    missing = [c for c in REQUIRED if c not in present]
+    empty = pd.DataFrame(columns=["row", "status", "person_key"])
+    extra_names = [name for _, name in extra]
     if missing:
         problems.append(Problem(0, ", ".join(missing), "", "error",
                                 f"required column(s) missing: {', '.join(missing)} (see docs/submissions.md)"))
-        return ValidatedSubmission(path, encoding, pd.DataFrame(columns=["row", "status", "person_key"]),
-                                   problems, extra)
-    frame = frame.rename(columns=mapping)
+        return ValidatedSubmission(path, table.encoding, empty, _cap(problems, limits), extra_names)
+    if not present & set(DATE_COLUMNS):
+        problems.append(Problem(0, ", ".join(DATE_COLUMNS), "", "error",
+                                "neither an intervention_start nor an index_date column: one is needed to "
+                                "find the sentence the work related to (see docs/submissions.md)"))
+        return ValidatedSubmission(path, table.encoding, empty, _cap(problems, limits), extra_names)
+    width = len(table.header)
+    columns = [mapping.get(j) for j in range(width)]
+    records = []
+    for values in table.rows:
+        values = list(values[:width]) + [None] * (width - len(values))
+        records.append({name: values[j] for j, name in enumerate(columns) if name})
     kinds = {f.name: f.kind for f in FIELDS}
-    settled = {name: _day_first_confirmed(frame[name], day_first) for name, kind in kinds.items()
-               if kind == "date" and name in frame.columns}
+    settled = {name: _day_first_confirmed(pd.Series([r.get(name) for r in records], dtype=object), day_first)
+               for name, kind in kinds.items() if kind == "date" and name in present}
     out = []
-    for i, rec in enumerate(frame.to_dict(orient="records")):
-        sheet_row = i + 2
-        values = {c: rec.get(c) for c in list(mapping.values()) + extra}
+    blank_run: list[int] = []
+
+    def close_blank_run():
+        if blank_run:
+            what = "blank row" if len(blank_run) == 1 else \
+                f"blank rows {blank_run[0]}-{blank_run[-1]} ({len(blank_run):,} rows)"
+            problems.append(Problem(blank_run[0], "", "", "warning", f"{what}: ignored"))
+            blank_run.clear()
+
+    for values, rec, sheet_row in zip(table.rows, records, table.row_numbers):
         row = {"row": sheet_row}
-        blank = all(v is None or (isinstance(v, float) and np.isnan(v)) or str(v).strip() == "" for v in values.values())
-        if blank:
-            problems.append(Problem(sheet_row, "", "", "warning", "blank row: ignored"))
+        if all(_text(v) == "" for v in values):
+            blank_run.append(sheet_row)
             out.append({**row, "status": "blank"})
             continue
-        row_errors = 0
+        close_blank_run()
+        row_errors = int(sheet_row in table.bad_rows)
+        for j, value in enumerate(values[:width]):
+            text = _text(value)
+            if len(text) > MAX_CHARS:
+                problems.append(Problem(sheet_row, columns[j] or table.header[j], text[:40] + "...", "error",
+                                        f"is {len(text):,} characters long: at most {MAX_CHARS} (is a whole "
+                                        f"row or a note pasted into one cell?)"))
+                row_errors += 1
         for name, kind in kinds.items():
-            if name not in frame.columns:
+            if name not in present:
                 row[name] = None
                 continue
             v = rec.get(name)
-            text = "" if v is None or (isinstance(v, float) and np.isnan(v)) else str(v).strip()
+            text = _text(v)
             required = name in REQUIRED
-            if text == "":
+            if text == "" or len(text) > MAX_CHARS:
                 row[name] = None
-                if required:
+                if required and text == "":
                     problems.append(Problem(sheet_row, name, "", "error", "is empty but required"))
                     row_errors += 1
                 continue
@@ -234,7 +286,8 @@ def validate(path: str | Path, today: date | None = None, day_first: bool = True
                     d = None
                 elif ambiguous and not settled.get(name):
                     problems.append(Problem(sheet_row, name, text, "warning",
-                                            f"ambiguous day/month: read as {d:%d %B %Y} (UK order)"))
+                                            f"ambiguous day/month: read as {d:%d %B %Y} "
+                                            f"({'UK' if day_first else 'US'} order)"))
                 row[name] = d
             elif kind == "sex":
                 row[name] = SEX.get(text.lower())
@@ -248,8 +301,14 @@ def validate(path: str | Path, today: date | None = None, day_first: bool = True
                     problems.append(Problem(sheet_row, name, text, "warning", problem + ": ignored"))
             else:
                 row[name] = text
+        row_errors += _name_problems(row, sheet_row, problems)
         dob = row.get("date_of_birth")
         start = row.get("intervention_start")
+        if not any(row.get(c) for c in DATE_COLUMNS) and not any(
+                _text(rec.get(c)) for c in DATE_COLUMNS):
+            problems.append(Problem(sheet_row, ", ".join(c for c in DATE_COLUMNS if c in present), "", "error",
+                                    "intervention_start and index_date are both empty: one is needed"))
+            row_errors += 1
         if dob and dob.year < today.year - 100:
             problems.append(Problem(sheet_row, "date_of_birth", str(dob), "error", "implies an age over 100"))
             row_errors += 1
@@ -260,13 +319,16 @@ def validate(path: str | Path, today: date | None = None, day_first: bool = True
         if start and row.get("intervention_end") and row["intervention_end"] < start:
             problems.append(Problem(sheet_row, "intervention_end", str(row["intervention_end"]), "warning",
                                     "is before intervention_start"))
-        for c in extra:
-            row[f"extra:{c}"] = rec.get(c)
+        for j, name in extra:
+            row[f"extra:{name}"] = values[j] if j < len(values) else None
         row["status"] = "error" if row_errors else "ok"
         row["person_key"] = (f"{_normalise_name(row.get('forename') or '')}|{_normalise_name(row.get('surname') or '')}"
                              f"|{dob}") if row_errors == 0 else None
         out.append(row)
-    rows = pd.DataFrame(out)
+    close_blank_run()
+    rows = pd.DataFrame(out, columns=None if out else ["row", "status", "person_key"])
+    if "person_key" not in rows.columns:
+        rows["person_key"] = None
     usable = rows["status"] == "ok"
     dup = rows.loc[usable].duplicated("person_key", keep="first")
     first_row = rows.loc[usable].drop_duplicates("person_key").set_index("person_key")["row"]
@@ -274,9 +336,29 @@ def validate(path: str | Path, today: date | None = None, day_first: bool = True
         problems.append(Problem(int(rows.at[idx, "row"]), "forename, surname, date_of_birth", "", "warning",
                                 f"same person as row {int(first_row[rows.at[idx, 'person_key']])}"))
     distinct = rows.loc[usable, "person_key"].nunique()
+    hint = _us_date_hint({c: [r.get(c) for r in records] for c in ("date_of_birth", *DATE_COLUMNS)
+                          if c in present}, day_first)
+    if hint:
+        problems.append(Problem(0, "date_of_birth", "", "warning", hint))
     if distinct < MINIMUM_PEOPLE:
+        reason = "no data rows" if not len(rows) else f"only {distinct} distinct people with usable details"
         problems.append(Problem(0, "", str(distinct), "error",
-                                f"only {distinct} distinct people with usable details: the Data Lab needs at "
-                                f"least {MINIMUM_PEOPLE} to produce reliable results"))
-    problems.sort(key=lambda p: (p.row, p.column))
-    return ValidatedSubmission(path, encoding, rows, problems, extra)
+                                f"{reason}: the Data Lab needs at least {MINIMUM_PEOPLE} to produce reliable "
+                                f"results" + (f" ({hint})" if hint else "")))
+    problems.sort(key=lambda p: (p.row, p.severity != "error", p.column))
+    return ValidatedSubmission(path, table.encoding, rows, _cap(problems, limits), extra_names)
+
+
+def _name_problems(row: dict, sheet_row: int, problems: list[Problem]) -> int:
+    """Placeholder names ("Test Test", "Unknown") are not people: an error, so they are never linked."""
+    names = {c: (row.get(c) or "").strip() for c in ("forename", "surname")}
+    for column, name in names.items():
+        if name.lower() in NOT_A_NAME or (name and not _normalise_name(name)):
+            problems.append(Problem(sheet_row, column, name, "error", "is a placeholder, not a person's name"))
+            return 1
+    tokens = " ".join(_normalise_name(n) for n in names.values()).split()
+    if tokens and set(tokens) <= PLACEHOLDER_WORDS:
+        problems.append(Problem(sheet_row, "forename, surname", " ".join(names.values()), "error",
+                                "looks like a placeholder, not a person's name"))
+        return 1
+    return 0
