@@ -36,21 +36,25 @@ class Guard:
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
 
+        cut = []  # set when the body was refused half-read: the connection cannot be reused
+
         async def send_with_headers(message):
             if message["type"] == "http.response.start":
-                message["headers"] = list(message.get("headers", [])) + HEADERS
+                message["headers"] = list(message.get("headers", [])) + HEADERS + (
+                    [(b"connection", b"close")] if cut else [])
             await send(message)
 
         if scope["method"] in ("POST", "PUT", "PATCH", "DELETE"):
             headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
             upload = scope["path"] in self.upload_paths
             limit = FORM_BYTES + (self.max_upload_bytes if upload else 0)
-            refusal = self._refusal(headers, limit)
-            if refusal is None and upload and not await run_in_threadpool(self.authorised, headers):
+            refusal = None
+            if upload and not await run_in_threadpool(self.authorised, headers):
                 refusal = (401, "sign in (or send a valid API token) before uploading")
+            refusal = refusal or self._refusal(headers, limit)
             if refusal is not None:
                 return await _answer(send_with_headers, *refusal, close=True)
-            receive = _capped(receive, limit, asyncio.get_running_loop().time() + self.body_seconds)
+            receive = _capped(receive, limit, asyncio.get_running_loop().time() + self.body_seconds, cut)
         await self.app(scope, receive, send_with_headers)
 
     def _refusal(self, headers: dict[str, str], limit: int) -> tuple[int, str] | None:
@@ -66,8 +70,9 @@ class Guard:
         return None
 
 
-def _capped(receive, limit: int, deadline: float):
-    """receive() that refuses more than `limit` bytes or a body still arriving at `deadline`."""
+def _capped(receive, limit: int, deadline: float, cut: list):
+    """receive() that refuses more than `limit` bytes or a body still arriving at `deadline` (and notes
+    it in `cut`)."""
     seen = 0
 
     async def capped():
@@ -76,12 +81,13 @@ def _capped(receive, limit: int, deadline: float):
         try:
             message = await asyncio.wait_for(receive(), max(0.0, deadline - loop.time()))
         except asyncio.TimeoutError:
-            raise HTTPException(408, "the upload was too slow: try again on a faster connection",
-                                headers={"Connection": "close"}) from None
+            cut.append(408)
+            raise HTTPException(408, "the upload was too slow: try again on a faster connection") from None
         if message["type"] == "http.request":
             seen += len(message.get("body", b""))
             if seen > limit:
-                raise HTTPException(413, "the request is larger than it said", headers={"Connection": "close"})
+                cut.append(413)
+                raise HTTPException(413, "the request is larger than it said")
         return message
     return capped
 

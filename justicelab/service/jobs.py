@@ -30,7 +30,6 @@ STALE_AFTER = timedelta(seconds=30)
 MAX_ATTEMPTS = 3
 PENDING = ("received", "validated", "linked", "analysed")  # a job is still to move these on
 FINAL = ("rejected", "in review", "published", "returned", "failed")
-MAX_PROBLEMS = 1000  # problems kept per submission; the rest are counted in one last line
 ORPHAN_GRACE = timedelta(minutes=10)  # longer than any upload takes (see Settings.body_seconds)
 
 
@@ -42,6 +41,14 @@ class Settings:
     max_rows: int = 50_000
     retention_days: int = 0  # personal data (the upload, linkage files) kept this long after analysis
     body_seconds: float = 120.0  # a request body still arriving after this is refused (slow clients)
+    max_inflated_bytes: int = 60_000_000  # an xlsx once unzipped (a decompression bomb is refused unread)
+
+    def limits(self):
+        """What a worker will read of an upload: rows, cells, inflated size and problems kept."""
+        from ..submission.limits import ReadLimits
+
+        return ReadLimits(max_bytes=self.max_upload_bytes, max_rows=self.max_rows, max_cells=self.max_rows * 40,
+                          max_inflated_bytes=self.max_inflated_bytes, max_problems=1000)
 
 
 def checkpoint(stage: str) -> None:
@@ -56,8 +63,8 @@ def audit(db: Session, user_id: str | None, submission_id: str | None, action: s
     db.commit()
 
 
-def _refusal(problem: str, value: str = "") -> list[dict]:
-    return [{"row": 0, "column": "", "value": value, "severity": "error", "problem": problem}]
+def _refusal(problem: str) -> list[dict]:
+    return [{"row": 0, "column": "", "value": "", "severity": "error", "problem": problem}]
 
 
 def check_upload(path: Path, settings: Settings) -> tuple[str, list[dict], int]:
@@ -66,7 +73,7 @@ def check_upload(path: Path, settings: Settings) -> tuple[str, list[dict], int]:
     from ..submission.validate import validate
 
     try:
-        v = validate(path)
+        v = validate(path, limits=settings.limits())
     except JusticeLabError as exc:
         return "rejected", _refusal(str(exc)), 0
     except Exception:  # a damaged file the validator did not foresee: logged, answered plainly
@@ -74,14 +81,6 @@ def check_upload(path: Path, settings: Settings) -> tuple[str, list[dict], int]:
         return "rejected", _refusal("the file could not be read as a submission: compare it with the template "
                                     "(`justicelab template`) and upload it again"), 0
     problems = [p.__dict__ for p in v.problems]
-    if len(problems) > MAX_PROBLEMS:
-        more = len(problems) - MAX_PROBLEMS
-        problems = problems[:MAX_PROBLEMS] + _refusal(f"and {more} more problems not listed: fix these first")
-        problems[-1]["severity"] = "warning"
-    if len(v.rows) > settings.max_rows:
-        problems = _refusal(f"{len(v.rows)} rows: the service takes at most {settings.max_rows}",
-                            str(len(v.rows))) + problems
-        return "rejected", problems, int(len(v.rows))
     return ("rejected" if v.rejected else "validated"), problems, int(len(v.rows))
 
 
