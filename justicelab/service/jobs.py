@@ -178,10 +178,6 @@ def _beat(factory, job_id: int, stop: threading.Event) -> None:
 
 
 def run_job(factory: sessionmaker, settings: Settings, job: Job) -> None:
-    from ..analysis.config import AnalysisConfig
-    from ..analysis.run import analyse
-    from ..report.build import write_report
-
     stop = threading.Event()
     beat = threading.Thread(target=_beat, args=(factory, job.id, stop), daemon=True)
     beat.start()
@@ -193,6 +189,10 @@ def run_job(factory: sessionmaker, settings: Settings, job: Job) -> None:
             return _conclude(factory, job, "done")
         if job.kind == "validate":
             return _validate(factory, settings, job, sub)
+        from ..analysis.config import AnalysisConfig
+        from ..analysis.run import analyse
+        from ..report.build import write_report
+
         # the analysis re-reads the file, so a rerun starts cleanly
         out = settings.data_dir / "reports" / sid
         work = settings.data_dir / "work" / sid
