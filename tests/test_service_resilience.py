@@ -17,25 +17,14 @@ import httpx
 import pytest
 from sqlalchemy import select, update
 
-from justicelab.data.synth.submission import write_submission
 from justicelab.service.accounts import add_user, issue
 from justicelab.service.jobs import FINAL, Settings, sweep
 from justicelab.service.store import Job, Submission, connect, migrate
-from tests.fixtures import synthetic_db
+from tests.test_service import db, good_file  # noqa: F401 (the same synthetic database and submission)
 from tests.test_service_abuse import HEADER, xlsx_bomb
 
 pytestmark = pytest.mark.slow
 PASSWORD = "a long enough password"
-
-
-@pytest.fixture(scope="module")
-def db(tmp_path_factory):
-    return synthetic_db(tmp_path_factory, 200_000, 41)
-
-
-@pytest.fixture(scope="module")
-def good_file(db, tmp_path_factory):
-    return write_submission(db, "link-worker", tmp_path_factory.mktemp("sub") / "good.csv", seed=3)["submission"]
 
 
 @pytest.fixture()
