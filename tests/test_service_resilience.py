@@ -151,7 +151,7 @@ def test_killed_anywhere_every_submission_ends_exactly_once(deployment, good_fil
 
 
 def test_one_users_bombs_do_not_slow_another_users_pages(deployment, good_file, tmp_path):
-    """Loopback, bounded: 12 hostile uploads (bombs, floods, oversized) from one organisation, one worker
+    """Loopback, bounded: 10 hostile uploads (bombs, floods, oversized) from one organisation, one worker
     validating them, while another organisation's user loads pages every 0.1 s for 40 s at most."""
     import re
 
@@ -163,7 +163,7 @@ def test_one_users_bombs_do_not_slow_another_users_pages(deployment, good_file, 
     _blank_rows_workbook(blank_rows, 49_000)
     oversized = tmp_path / "big.csv"
     oversized.write_bytes(b"x" * 6_000_000)
-    hostile = [bomb, flood, blank_rows, oversized] * 3
+    hostile = [bomb, flood, oversized] * 3 + [blank_rows]
     latencies, stop = [], threading.Event()
     with server(deployment) as (base, _):
         b = httpx.Client(base_url=base, timeout=30)

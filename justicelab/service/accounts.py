@@ -9,6 +9,7 @@ from datetime import timedelta
 from argon2 import PasswordHasher
 from argon2.exceptions import VerificationError
 from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ..errors import JusticeLabError
@@ -132,6 +133,14 @@ def locked(db: Session, email: str, address: str) -> str | None:
 
 def record_failure(db: Session, email: str, address: str) -> None:
     """Count a failed sign-in; the 5th for an account (20th for an address) in 15 minutes locks it."""
+    try:
+        _count_failure(db, email, address)
+    except IntegrityError:  # another request created the same counter first: count again on top of it
+        db.rollback()
+        _count_failure(db, email, address)
+
+
+def _count_failure(db: Session, email: str, address: str) -> None:
     t = now()
     for scope, key in _keys(email, address).items():
         row = db.get(LoginAttempt, key)
