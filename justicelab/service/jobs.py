@@ -88,8 +88,6 @@ def store_upload(db: Session, settings: Settings, user, programme: str, name: st
     """Copy an upload to disk in chunks (never more than the size limit), then record the submission and
     its validation job in one transaction: a crash before it leaves only a file the sweeper removes, a
     crash after it leaves a queued job. ValueError says why a file is refused."""
-    import shutil as _shutil
-
     suffix = Path(name).suffix.lower()
     sid = new_id()
     folder = settings.data_dir / "uploads" / sid
@@ -119,7 +117,7 @@ def store_upload(db: Session, settings: Settings, user, programme: str, name: st
         db.commit()
     except BaseException:
         db.rollback()
-        _shutil.rmtree(folder, ignore_errors=True)
+        shutil.rmtree(folder, ignore_errors=True)
         raise
     checkpoint("upload-committed")
     return sub
