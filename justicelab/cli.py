@@ -13,6 +13,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from rich.text import Text
 
 from . import __version__
 from .errors import DataError, JusticeLabError
@@ -22,7 +23,7 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_
 console = Console()
 if not console.is_terminal:  # piped or logged: wide enough for the bulletin table
     console = Console(width=140)
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)  # an error is one line, however long
 
 DB_OPTION = typer.Option(..., "--db", help="Path of the DuckDB reoffending database.")
 
@@ -158,13 +159,14 @@ def _print_bulletin(table, start: date, end: date, by: Optional[str]) -> None:
 
 @contextmanager
 def _open_engine(db: Path, engine_name: str):
-    from .data.db import require_database
+    from .data.db import check_database_file, require_database
     from .engine import DuckDBEngine, spark_engine
 
     require_database(db)
     if engine_name == "duckdb":
         if db.is_dir():
             raise JusticeLabError(f"{db} is a folder: use --engine spark, or 'justicelab load' it into DuckDB")
+        check_database_file(db)
         engine = DuckDBEngine(db, read_only=True)
     elif engine_name == "spark":
         if not db.is_dir():
@@ -286,29 +288,40 @@ def _demo_history(db: Path, folder: Path, main_programme: str, cfg) -> int:
 
 
 @app.command()
-def validate(submission: Path = typer.Argument(..., help="The submission: .csv (UTF-8 or Windows-1252) or .xlsx."),
+def validate(submission: Path = typer.Argument(..., help="The submission: .csv (UTF-8, UTF-16 or Windows-1252) or .xlsx."),
              report: Optional[Path] = typer.Option(None, "--report", help="Write the problems to this CSV."),
              us_dates: bool = typer.Option(False, "--us-dates", help="Read 04/05/2020 as 5 April (month first).")):
-    """Check a submission and list every problem by row and column (exit 1 if it cannot be used as it is)."""
-    v = _validated(submission, us_dates)
+    """Check a submission and list every problem by row and column.
+
+    Exit status: 0 usable, 1 usable but rows with errors will be left out, 2 refused."""
+    from .submission.read import SubmissionRefused
+    from .submission.report import write_problems, write_refusal
+
+    try:
+        v = _validated(submission, us_dates)
+    except SubmissionRefused as exc:  # the report, if asked for, still says why
+        if report:
+            write_refusal(str(exc), report)
+        raise
     problems = v.report()
     if report:
-        problems.to_csv(report, index=False)
+        write_problems(problems, report)
     s = v.summary()
     console.print(f"{submission.name}: {s['records']} records ({s['encoding']}), {s['usable_records']} usable, "
-                  f"{s['distinct_people']} distinct people; {s['errors']} errors, {s['warnings']} warnings")
+                  f"{s['distinct_people']} distinct people; {s['errors']} errors, {s['warnings']} warnings",
+                  markup=False)
     t = Table(show_lines=False)
     for col in ("row", "column", "value", "severity", "problem"):
         t.add_column(col)
     for rec in problems.head(200).itertuples(index=False):
-        t.add_row(str(rec.row or "file"), rec.column, str(rec.value), rec.severity, rec.problem)
+        t.add_row(*(Text(str(x)) for x in (rec.row or "file", rec.column, rec.value, rec.severity, rec.problem)))
     if len(problems):
         console.print(t)
     if len(problems) > 200:
         console.print(f"... and {len(problems) - 200} more (use --report FILE for them all)")
     if v.rejected:
-        err.print(f"error: submission refused: {v.rejected}", markup=False)
-        raise typer.Exit(1)
+        err.print(f"error: {submission.name}: submission refused: {v.rejected}", markup=False, highlight=False)
+        raise typer.Exit(2)
     if v.errors:
         raise typer.Exit(1)
 
@@ -554,8 +567,8 @@ def version():
 def main(argv: list[str] | None = None) -> int:
     """Entry point: user errors become one line on stderr and exit code 2; nothing prints a traceback."""
     try:
-        app(args=argv, standalone_mode=False)
-        return 0
+        result = app(args=argv, standalone_mode=False)  # click returns typer.Exit's code instead of raising
+        return result if isinstance(result, int) and not isinstance(result, bool) else 0
     except DataError as exc:
         err.print(f"[red]error:[/red] {exc}", markup=True, highlight=False)
         for problem in exc.problems[:50]:

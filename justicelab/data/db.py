@@ -33,10 +33,41 @@ def write_database(path: str | Path, tables: dict[str, pd.DataFrame], replace: b
         con.close()
 
 
+MAKE_ONE = "create one with 'justicelab synth' or 'justicelab load FOLDER'"
+
+
 def require_database(path: str | Path) -> Path:
+    """A --db that exists and, if it is a file, is a DuckDB file (a folder is Parquet for Spark)."""
     path = Path(path)
     if not path.exists():
-        raise JusticeLabError(f"no database at {path}: create one with 'justicelab synth' or 'justicelab load'")
+        raise JusticeLabError(f"no database at {path}: {MAKE_ONE}")
+    if path.is_file():
+        with open(path, "rb") as f:
+            head = f.read(12)
+        if not head:
+            raise JusticeLabError(f"{path} is an empty file, not a database: {MAKE_ONE}")
+        if head[8:12] != b"DUCK":  # every DuckDB file carries this mark after its checksum
+            kind = "a CSV file, not a database" if path.suffix.lower() in (".csv", ".txt") else "not a DuckDB database"
+            raise JusticeLabError(f"{path} is {kind}: {MAKE_ONE}")
+    return path
+
+
+def check_database_file(path: str | Path) -> Path:
+    """A DuckDB --db with the schema's tables; otherwise one line saying what is missing."""
+    from .schema import CORE_TABLES
+
+    path = require_database(path)
+    try:
+        con = duckdb.connect(str(path), read_only=True)
+    except duckdb.Error as exc:
+        raise JusticeLabError(f"{path} cannot be opened as a DuckDB database ({str(exc).splitlines()[0]})") from None
+    try:
+        have = {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
+    finally:
+        con.close()
+    missing = [t.name for t in CORE_TABLES if t.name not in have]
+    if missing:
+        raise JusticeLabError(f"{path} is a DuckDB database without the table(s) {', '.join(missing)}: {MAKE_ONE}")
     return path
 
 
@@ -54,7 +85,7 @@ def attach_tables(con: duckdb.DuckDBPyConnection, db_path: str | Path,
         for table in tables:
             con.execute(f"CREATE VIEW jdl.{table} AS SELECT * FROM read_parquet('{path / table}.parquet')")
     else:
-        con.execute(f"ATTACH '{path}' AS jdl (READ_ONLY)")
+        con.execute("ATTACH ? AS jdl (READ_ONLY)", [str(path)])
     for table in tables:
         con.execute(f"CREATE VIEW {table} AS SELECT * FROM jdl.{table}")
 

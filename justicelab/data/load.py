@@ -27,10 +27,13 @@ def _find_file(folder: Path, table: str) -> Path | None:
 def _stage(con: duckdb.DuckDBPyConnection, table: Table, path: Path) -> None:
     """Read a file as text, with its row number, into staging table stage_<name>."""
     if path.suffix == ".csv":
-        source = f"read_csv('{path}', header=true, all_varchar=true, auto_detect=true)"
+        source = "read_csv(?, header=true, all_varchar=true, auto_detect=true)"
     else:
-        source = f"read_parquet('{path}')"
-    con.execute(f"CREATE OR REPLACE TEMP TABLE raw_{table.name} AS SELECT * FROM {source}")
+        source = "read_parquet(?)"
+    try:  # the path is a parameter, never spliced into SQL (a folder may be called D09_men's-prisons)
+        con.execute(f"CREATE OR REPLACE TEMP TABLE raw_{table.name} AS SELECT * FROM {source}", [str(path)])
+    except duckdb.Error as exc:
+        raise DataError([f"cannot be read ({str(exc).splitlines()[0]})"], str(path)) from None
     have = [r[0] for r in con.execute(f"DESCRIBE raw_{table.name}").fetchall()]
     missing = [c for c in table.column_names if c not in have]
     if missing:
@@ -103,7 +106,7 @@ def load_folder(folder: str | Path, db_path: str | Path, replace: bool = False) 
         raise DataError(problems, str(folder))
     if db_path.exists():
         db_path.unlink()
-    con.execute(f"ATTACH '{db_path}' AS target")
+    con.execute("ATTACH ? AS target", [str(db_path)])
     counts = {}
     for name in files:
         table = TABLES[name]
@@ -126,7 +129,7 @@ def export_folder(db_path: str | Path, folder: str | Path, fmt: str = "parquet")
     for name in names:
         path = folder / f"{name}.{fmt}"
         option = "(FORMAT parquet)" if fmt == "parquet" else "(HEADER, DELIMITER ',')"
-        con.execute(f"COPY {name} TO '{path}' {option}")
+        con.execute(f"COPY {name} TO ? {option}", [str(path)])
         out.append(path)
     con.close()
     return out

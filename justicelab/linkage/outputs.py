@@ -6,6 +6,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from ..submission.report import write_problems
+
 from .link import LinkageResult
 from .treatment import TreatmentGroup
 
@@ -79,7 +81,7 @@ def write_outputs(out: Path, validation_report: pd.DataFrame, linkage: LinkageRe
     group.exclusions.to_csv(paths["exclusions"], index=False)
     linkage.links.to_csv(paths["linkage"], index=False)
     linkage.review.to_csv(paths["clerical_review"], index=False)
-    validation_report.to_csv(paths["validation_report"], index=False)
+    write_problems(validation_report, paths["validation_report"])  # values defused: no live formulas
     group.attrition.to_csv(paths["attrition"], index=False)
     group.not_included_profile.to_csv(paths["not_included_profile"], index=False)
     flow_diagram(group.attrition, paths["flow_diagram"])

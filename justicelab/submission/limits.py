@@ -26,4 +26,4 @@ DEFAULT_LIMITS = ReadLimits()
 
 
 def megabytes(n: int) -> str:
-    return f"{n / 1_000_000:,.1f} MB"
+    return f"{n / 1_000_000:,.1f} MB" if n >= 100_000 else f"{n:,} bytes"

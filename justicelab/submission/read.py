@@ -277,8 +277,9 @@ def _read_sheet(path: Path, wb, limits: ReadLimits) -> RawTable:
                            f"workbook in Excel and save it, or paste the values, before sending",
                      row=int(re.sub(r"\D", "", cell)))
     bad = set()
+    data_rows = set(numbers)
     for n in sorted(hidden):
-        if n > header_at + 1 and n in set(numbers):
+        if n in data_rows:
             problems.append(Problem(n, "", "", "error", "is hidden in the workbook: hidden rows are not "
                                                         "read; unhide it to include it, or delete it"))
             bad.add(n)
@@ -293,7 +294,9 @@ def _sheet_markup(wb, ws) -> tuple[set[int], list[str]]:
     with wb._archive.open(ws._worksheet_path) as src:
         for _, el in iterparse(src):
             if el.tag == ns + "c":
-                if el.find(ns + "f") is not None and el.find(ns + "v") is None and len(formulas) < 1000:
+                cached = el.find(ns + "v")  # an empty <v/> is a saved value only for a text result
+                if el.find(ns + "f") is not None and len(formulas) < 1000 and (
+                        cached is None or (not cached.text and el.get("t") != "str")):
                     formulas.append(el.get("r", "?"))
                 el.clear()
             elif el.tag == ns + "row":

@@ -138,7 +138,10 @@ def read_programme(path: str | Path) -> dict:
     elif path.suffix.lower() in (".xlsx", ".xlsm"):
         import openpyxl
 
-        wb = openpyxl.load_workbook(path, read_only=True)
+        try:
+            wb = openpyxl.load_workbook(path, read_only=True)
+        except Exception:  # unreadable workbooks are refused, with the reason, by validate()
+            return {k: "" for k in ("programme", "organisation", "description", "contact")}
         if "Programme" in wb.sheetnames:
             keys = {"programme name": "programme", "organisation": "organisation",
                     "description, in your own words": "description", "contact email": "contact"}
@@ -256,11 +259,13 @@ def validate(path: str | Path, today: date | None = None, day_first: bool = True
         row_errors = int(sheet_row in table.bad_rows)
         for j, value in enumerate(values[:width]):
             text = _text(value)
-            if len(text) > MAX_CHARS:
-                problems.append(Problem(sheet_row, columns[j] or table.header[j], text[:40] + "...", "error",
+            if len(text) > MAX_CHARS:  # in a template column the row cannot be used; in the user's own, noted
+                ours = columns[j] is not None
+                problems.append(Problem(sheet_row, columns[j] or table.header[j], text[:40] + "...",
+                                        "error" if ours else "warning",
                                         f"is {len(text):,} characters long: at most {MAX_CHARS} (is a whole "
                                         f"row or a note pasted into one cell?)"))
-                row_errors += 1
+                row_errors += ours
         for name, kind in kinds.items():
             if name not in present:
                 row[name] = None

@@ -97,6 +97,8 @@ def select_participants(prog: Programme, occ: dict, assess: dict, people: dict, 
         elig &= np.nan_to_num(occ["custodial_months"], nan=1e9) < prog.max_custodial_months
     cand = np.flatnonzero(elig)
     r = rng.random(len(cand))
+    if len(cand) == 0:  # a small database may have nobody eligible: the programme has no participants
+        return cand
     if prog.participants_per_million is None:
         chosen = cand
     else:
@@ -106,9 +108,17 @@ def select_participants(prog: Programme, occ: dict, assess: dict, people: dict, 
                  - 1.5 * ~occ["assessed"][cand])
         target = max(prog.participants_per_million * n_people / 1e6, 20.0)
         # expected number of distinct people chosen ~ target; first occasions per person dominate
+        if (1 / (1 + np.exp(-(60 + score)))).sum() < 1.15 * target:  # fewer eligible than wanted: take all
+            return _first_per_person(cand, idx, pid)
         alpha = brentq(lambda a: (1 / (1 + np.exp(-(a + score)))).sum() - 1.15 * target, -60, 60)
         chosen = cand[r < 1 / (1 + np.exp(-(alpha + score)))]
-    # one index event per person: the earliest chosen
+    return _first_per_person(chosen, idx, pid)
+
+
+def _first_per_person(chosen: np.ndarray, idx: np.ndarray, pid: np.ndarray) -> np.ndarray:
+    """One index event per person: the earliest chosen."""
+    if len(chosen) == 0:
+        return chosen
     order = np.lexsort((idx[chosen], pid[chosen]))
     chosen = chosen[order]
     first = np.r_[True, pid[chosen][1:] != pid[chosen][:-1]]
