@@ -470,6 +470,7 @@ def serve(db: Path = DB_OPTION, data: Path = typer.Option(Path("justicelab-servi
 
     from .data.db import require_database
     from .service.app import create_app
+    from .service.guard import HeaderDeadline
     from .service.jobs import work
 
     require_database(db)
@@ -481,7 +482,7 @@ def serve(db: Path = DB_OPTION, data: Path = typer.Option(Path("justicelab-servi
         threading.Thread(target=work, args=(application.state.factory, settings), kwargs={"stop": stop},
                          daemon=True).start()
     try:
-        uvicorn.run(application, host=host, port=port, log_level="warning")
+        uvicorn.run(application, host=host, port=port, log_level="warning", http=HeaderDeadline)
     finally:
         stop.set()
 
@@ -512,7 +513,8 @@ def add_user(email: str = typer.Argument(...), role: str = typer.Option("organis
 
 
 @service_app.command("token")
-def token(email: str = typer.Argument(...), store: str = STORE_OPTION):
+def token(email: str = typer.Argument(...), store: str = STORE_OPTION,
+          days: int = typer.Option(90, "--days", min=1, help="Days until the token expires.")):
     """Issue an API token for a user (printed once; only its hash is kept)."""
     from sqlalchemy import select
 
@@ -524,7 +526,30 @@ def token(email: str = typer.Argument(...), store: str = STORE_OPTION):
         user = session.scalar(select(User).where(User.email == email.strip().lower()))
         if user is None:
             raise JusticeLabError(f"no user {email}")
-        console.print(issue(session, user, "api")[0])
+        console.print(issue(session, user, "api", days=days)[0])
+
+
+@service_app.command("disable-user")
+def disable_user(email: str = typer.Argument(...), store: str = STORE_OPTION):
+    """Stop a user signing in; their sessions and API tokens end at once."""
+    from .service.accounts import disable_user as disable
+    from .service.store import connect, migrate
+
+    migrate(store)
+    with connect(store)[1]() as session:
+        ended = disable(session, email)
+    console.print(f"disabled {email}; {ended} sessions and tokens ended")
+
+
+@service_app.command("revoke-token")
+def revoke_token(email: str = typer.Argument(...), store: str = STORE_OPTION):
+    """Revoke every API token of a user (a token that may have leaked)."""
+    from .service.accounts import revoke_tokens
+    from .service.store import connect, migrate
+
+    migrate(store)
+    with connect(store)[1]() as session:
+        console.print(f"revoked {revoke_tokens(session, email)} API tokens of {email}")
 
 
 @app.command()

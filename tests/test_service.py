@@ -48,9 +48,12 @@ def service(db, tmp_path):
 
 
 def browser(app, who: str) -> TestClient:
+    import re
+
     client = TestClient(app)
-    r = client.post("/login", data={"email": f"{who}@{'lab' if who == 'analyst' else 'org'}.test", "password": PASSWORD},
-                    follow_redirects=False)
+    token = re.search(r'name="login_csrf" value="([^"]+)"', client.get("/login").text).group(1)
+    r = client.post("/login", data={"email": f"{who}@{'lab' if who == 'analyst' else 'org'}.test", "password": PASSWORD,
+                                    "login_csrf": token}, follow_redirects=False)
     assert r.status_code == 303
     return client
 
@@ -102,12 +105,17 @@ def test_problems_are_shown_row_by_row_and_refused_files_are_kept(service, good_
     a = browser(app, "a")
     with open(bad, "rb") as fh:
         r = a.post("/submissions", data={"programme": "Errors", "csrf": csrf_of(a)}, files={"file": ("with_errors.csv", fh)})
-    assert r.status_code == 200 and "31/02/1980" in r.text and "is not a real date" in r.text
+    assert r.status_code == 200 and "received" in r.text  # stored and queued; a worker validates it
     sid = r.url.path.rsplit("/", 1)[1]
+    work(factory, service[2], once=True, kinds=("validate",))
+    r = a.get(f"/submissions/{sid}")
+    assert "31/02/1980" in r.text and "is not a real date" in r.text
     assert "=HYPERLINK" not in a.get(f"/submissions/{sid}/problems.csv").text.replace("'=HYPERLINK", "")
     few = tmp_path / "few.csv"
     rows.head(20).to_csv(few, index=False)
     r = api_upload(app, tokens["a"], few)
+    work(factory, service[2], once=True, kinds=("validate",))
+    r = TestClient(app).get(f"/api/submissions/{r.json()['id']}", headers={"Authorization": f"Bearer {tokens['a']}"})
     assert r.json()["status"] == "rejected"
     with factory() as s:
         sub = s.get(Submission, r.json()["id"])
@@ -140,7 +148,7 @@ def test_release_flow_and_retention(service, good_file):
         r = a.post("/submissions", data={"programme": "Pathways link workers", "csrf": csrf_of(a)},
                    files={"file": ("good.csv", fh)})
     sid = r.url.path.rsplit("/", 1)[1]
-    assert "validated" in r.text
+    assert "received" in r.text
     work(factory, settings, once=True)
     status = a.get(f"/api/submissions/{sid}", headers={"Authorization": f"Bearer {tokens['a']}"}).json()
     assert status["status"] == "in review", status
@@ -167,13 +175,14 @@ def test_release_flow_and_retention(service, good_file):
 def test_killed_worker_job_completes_after_restart(service, good_file):
     app, factory, settings, tokens, url = service
     sid = api_upload(app, tokens["a"], good_file).json()["id"]
+    work(factory, settings, once=True, kinds=("validate",))
     cmd = [sys.executable, "-m", "justicelab.cli", "worker", "--db", str(settings.database), "--data",
            str(settings.data_dir), "--store", url, "--once"]
     proc = subprocess.Popen(cmd, start_new_session=True)
     deadline = time.time() + 120
     while time.time() < deadline:
         with factory() as s:
-            job = s.scalar(select(Job).where(Job.submission_id == sid))
+            job = s.scalar(select(Job).where(Job.submission_id == sid, Job.kind == "analyse"))
             if job.state == "running":
                 break
         time.sleep(0.2)
@@ -181,14 +190,14 @@ def test_killed_worker_job_completes_after_restart(service, good_file):
     os.killpg(proc.pid, signal.SIGKILL)
     proc.wait()
     with factory() as s:
-        job = s.scalar(select(Job).where(Job.submission_id == sid))
+        job = s.scalar(select(Job).where(Job.submission_id == sid, Job.kind == "analyse"))
         assert job.state == "running" and s.get(Submission, sid).status in ("validated", "linked")
         job.heartbeat = job.heartbeat.replace(year=2000)  # as if 30 s had passed without a heartbeat
         s.commit()
     work(factory, settings, once=True)  # the restarted worker
     with factory() as s:
-        job = s.scalar(select(Job).where(Job.submission_id == sid))
-        assert job.state == "done" and job.attempts == 2
+        job = s.scalar(select(Job).where(Job.submission_id == sid, Job.kind == "analyse"))
+        assert job.state == "done" and job.attempts == 2 and job.kind == "analyse"
         assert s.get(Submission, sid).status == "in review"
 
 
@@ -241,7 +250,7 @@ def test_load_on_loopback(service, good_file):
         with ThreadPoolExecutor(200) as pool:
             reads = list(pool.map(read, range(200)))
     assert [r.status_code for r in reads] == [200] * 200
-    assert all(r.json()["status"] == "validated" for r in reads)
+    assert all(r.json()["status"] == "received" for r in reads)
     with factory() as s:
         stored = s.scalars(select(Submission).where(Submission.programme.like("load %"))).all()
         jobs = s.scalars(select(Job)).all()
@@ -284,12 +293,17 @@ def test_browser_journey(service, good_file, tmp_path):
         org.fill("#programme", "Link workers (errors)")
         org.set_input_files("#file", str(bad))
         org.click("#upload")
+        assert org.inner_text("#status") == "received"
+        work(factory, settings, once=True, kinds=("validate",))
+        org.reload()
         assert "is not a real date" in org.inner_text("#problems")
         org.screenshot(path=str(art / "service_1_problems.png"), full_page=True)
         org.goto(f"{base}/")
         org.fill("#programme", "Pathways link workers")
         org.set_input_files("#file", str(good_file))
         org.click("#upload")
+        work(factory, settings, once=True, kinds=("validate",))
+        org.reload()
         assert org.inner_text("#status") == "validated"
         sid = org.url.rsplit("/", 1)[1]
         work(factory, settings, once=True)

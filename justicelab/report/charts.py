@@ -1,6 +1,7 @@
 """Charts for the report: headline measures with intervals, forest plots. PNG files with alt text."""
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 import matplotlib
@@ -14,6 +15,17 @@ from .wording import significant  # noqa: E402
 BLUE, GREY, GREEN, RED = "#1d70b8", "#6f777b", "#00703c", "#d4351c"
 
 
+def plain_text(draw):
+    """Labels come from users (programme names): never read them as mathtext or LaTeX, so a `$` in a
+    name is drawn as a `$` and cannot break a chart for everyone."""
+    @functools.wraps(draw)
+    def wrapper(*args, **kwargs):
+        with plt.rc_context({"text.parse_math": False, "text.usetex": False}):
+            return draw(*args, **kwargs)
+    return wrapper
+
+
+@plain_text
 def headline_chart(m: dict, title: str, kind: str, path: Path) -> tuple[Path, str]:
     scale = 100 if kind == "rate" else 1
     t, c = scale * m["treated_value"], scale * m["comparison_value"]
@@ -38,6 +50,7 @@ def headline_chart(m: dict, title: str, kind: str, path: Path) -> tuple[Path, st
     return path, alt
 
 
+@plain_text
 def forest_plot(rows: list[dict], title: str, xlabel: str, path: Path, level: int = 95,
                 lines: tuple[tuple[float, str], ...] = ()) -> tuple[Path, str]:
     """rows: label, difference, ci_low, ci_high, significant, better (bool or None). lines: (x, label)
@@ -74,6 +87,7 @@ def forest_plot(rows: list[dict], title: str, xlabel: str, path: Path, level: in
     return path, alt
 
 
+@plain_text
 def size_forest_plot(points: list[dict], path: Path) -> tuple[Path, str]:
     """Rate effect (percentage points) against treatment group size for every analysis published."""
     fig, ax = plt.subplots(figsize=(6.5, 4), dpi=120)

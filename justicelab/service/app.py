@@ -17,12 +17,15 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from .accounts import authenticate, issue, resolve, revoke
-from .jobs import Settings, audit, check_upload, enqueue, problems_csv
+from .accounts import authenticate, clear_failures, issue, locked, record_failure, resolve, revoke
+from .guard import Guard
+from .jobs import Settings, audit, problems_csv, store_upload
 from .store import Organisation, Submission, User, connect, migrate
 
 log = logging.getLogger("justicelab.service")
 COOKIE = "jl_session"
+LOGIN_COOKIE = "jl_login"  # pre-session CSRF token: a cross-site form cannot sign a victim in
+UPLOADS = ("/submissions", "/api/submissions")
 REPORT_FILES = {"report.html": "text/html", "report.pdf": "application/pdf",
                 "annex.xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
 PAGES = Environment(loader=PackageLoader("justicelab.service", "templates"), autoescape=select_autoescape(["j2"]))
@@ -34,6 +37,18 @@ def create_app(store_url: str, settings: Settings) -> FastAPI:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     app = FastAPI(title="Justice Data Lab", docs_url=None, redoc_url=None)
     app.state.factory, app.state.settings = factory, settings
+
+    def may_upload(headers: dict[str, str]) -> bool:
+        """Checked before an upload's body is read: a valid session cookie or API token."""
+        from http.cookies import SimpleCookie
+
+        auth = headers.get("authorization", "")
+        cookie = SimpleCookie(headers.get("cookie", "")).get(COOKIE)
+        with factory() as session:
+            return (resolve(session, auth[7:] if auth.lower().startswith("bearer ") else None, "api") is not None
+                    or resolve(session, cookie.value if cookie else None, "session") is not None)
+    app.add_middleware(Guard, upload_paths=UPLOADS, max_upload_bytes=settings.max_upload_bytes,
+                       body_seconds=settings.body_seconds, authorised=may_upload)
 
     def db():
         with factory() as session:
@@ -73,27 +88,11 @@ def create_app(store_url: str, settings: Settings) -> FastAPI:
         name = Path(file.filename or "").name
         if Path(name).suffix.lower() not in (".csv", ".xlsx"):
             raise HTTPException(400, f"{name or 'the file'}: only .csv or .xlsx files are accepted")
-        data = await file.read(settings.max_upload_bytes + 1)
-        if len(data) > settings.max_upload_bytes:
-            raise HTTPException(413, f"{name}: larger than the {settings.max_upload_bytes // 1_000_000} MB limit")
-        is_zip = data[:2] == b"PK"
-        if (name.lower().endswith(".xlsx") and not is_zip) or (name.lower().endswith(".csv") and (is_zip or b"\0" in data)):
-            raise HTTPException(400, f"{name}: the content does not match a {Path(name).suffix} file")
-        sub = Submission(organisation_id=user.organisation_id, uploaded_by=user.id,
-                         programme=(programme or "").strip()[:200] or "Unnamed programme", filename=name)
-        session.add(sub)
-        session.commit()
-        folder = settings.data_dir / "uploads" / sub.id
-        folder.mkdir(parents=True, exist_ok=True)
-        path = folder / ("submission" + Path(name).suffix.lower())
-        path.write_bytes(data)
-        status, problems, rows = await run_in_threadpool(check_upload, path, settings)
-        sub.path, sub.status, sub.problems, sub.rows = str(path), status, problems, rows
-        session.commit()
-        audit(session, user.id, sub.id, "uploaded")
-        if status == "validated":
-            enqueue(session, sub)
-        log.info("submission %s received: %s", sub.id, status)
+        try:  # stored and queued only: validation runs in a worker, within limits
+            sub = await run_in_threadpool(store_upload, session, settings, user, programme, name, file.file)
+        except ValueError as exc:
+            raise HTTPException(413 if "limit" in str(exc) else 400, str(exc)) from None
+        log.info("submission %s received", sub.id)
         return sub
 
     @app.exception_handler(HTTPException)
@@ -109,19 +108,39 @@ def create_app(store_url: str, settings: Settings) -> FastAPI:
         log.exception("unexpected error on %s", request.url.path)
         return PlainTextResponse("Something went wrong on our side; it has been logged.", status_code=500)
 
+    def login_page(status: int = 200, error: str | None = None) -> HTMLResponse:
+        token = secrets.token_urlsafe(24)
+        resp = page("login.html.j2", status, user=None, error=error, login_csrf=token)
+        resp.set_cookie(LOGIN_COOKIE, token, httponly=True, samesite="strict", max_age=3600, path="/login")
+        return resp
+
     @app.get("/login", response_class=HTMLResponse)
     def login_form():
-        return page("login.html.j2", user=None, error=None)
+        return login_page()
 
     @app.post("/login")
-    def login(email: str = Form(...), password: str = Form(...), session: Session = Depends(db)):
+    def login(request: Request, email: str = Form(...), password: str = Form(...), login_csrf: str = Form(""),
+              session: Session = Depends(db)):
+        origin = request.headers.get("origin")
+        expected = request.cookies.get(LOGIN_COOKIE, "")
+        if (origin and origin != f"{request.url.scheme}://{request.url.netloc}") or not expected \
+                or not secrets.compare_digest(expected, login_csrf):
+            return login_page(403, "The sign-in form has expired or came from another site: sign in again here.")
+        address = request.client.host if request.client else "unknown"
+        refused = locked(session, email, address)
+        if refused:
+            audit(session, None, None, "sign-in refused: locked")
+            return login_page(429, refused)
         user = authenticate(session, email, password)
         if user is None:
-            return page("login.html.j2", 401, user=None, error="Email or password not recognised.")
+            record_failure(session, email, address)
+            return login_page(401, locked(session, email, address) or "Email or password not recognised.")
+        clear_failures(session, email)
         token, _ = issue(session, user, "session")
         audit(session, user.id, None, "signed in")
         resp = RedirectResponse("/", status_code=303)
         resp.set_cookie(COOKIE, token, httponly=True, samesite="lax", max_age=8 * 3600)
+        resp.delete_cookie(LOGIN_COOKIE, path="/login")
         return resp
 
     @app.post("/logout")

@@ -1,14 +1,17 @@
 """Submissions and the durable job table that analyses them.
 
-A worker claims the oldest queued job (or one whose worker stopped sending heartbeats) in a single
-UPDATE, so two workers never run the same job; each stage writes its result before the status moves on,
-and rerunning a stage overwrites its own outputs, so a killed worker's job simply runs again.
+An upload is only stored and queued (a "validate" job); a worker validates it within limits and, if
+usable, queues its "analyse" job. A worker claims the oldest queued job (or one whose worker stopped
+sending heartbeats) in a single UPDATE, so two workers never run the same job; a job's result and its
+end are written in one transaction, and rerunning a stage overwrites its own outputs, so a killed
+worker's job simply runs again. `sweep` recovers what a killed server leaves behind.
 """
 from __future__ import annotations
 
 import logging
 import os
 import shutil
+import signal
 import socket
 import threading
 import time
@@ -20,11 +23,14 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from ..errors import JusticeLabError
-from .store import Audit, Job, Submission, now
+from .store import Audit, Job, Submission, new_id, now
 
 log = logging.getLogger("justicelab.service")
 STALE_AFTER = timedelta(seconds=30)
 MAX_ATTEMPTS = 3
+PENDING = ("received", "validated", "linked", "analysed")  # a job is still to move these on
+FINAL = ("rejected", "in review", "published", "returned", "failed")
+ORPHAN_GRACE = timedelta(minutes=10)  # longer than any upload takes (see Settings.body_seconds)
 
 
 @dataclass
@@ -34,6 +40,22 @@ class Settings:
     max_upload_bytes: int = 5_000_000
     max_rows: int = 50_000
     retention_days: int = 0  # personal data (the upload, linkage files) kept this long after analysis
+    body_seconds: float = 120.0  # a request body still arriving after this is refused (slow clients)
+    max_inflated_bytes: int = 60_000_000  # an xlsx once unzipped (a decompression bomb is refused unread)
+
+    def limits(self):
+        """What a worker will read of an upload: rows, cells, inflated size and problems kept."""
+        from ..submission.limits import ReadLimits
+
+        return ReadLimits(max_bytes=self.max_upload_bytes, max_rows=self.max_rows, max_cells=self.max_rows * 40,
+                          max_inflated_bytes=self.max_inflated_bytes, max_problems=1000)
+
+
+def checkpoint(stage: str) -> None:
+    """Fault injection for the kill-anywhere test: with JUSTICELAB_CRASH_AT=stage the process SIGKILLs
+    itself there, as a power cut would. Does nothing otherwise."""
+    if os.environ.get("JUSTICELAB_CRASH_AT") == stage:
+        os.kill(os.getpid(), signal.SIGKILL)
 
 
 def audit(db: Session, user_id: str | None, submission_id: str | None, action: str) -> None:
@@ -41,33 +63,72 @@ def audit(db: Session, user_id: str | None, submission_id: str | None, action: s
     db.commit()
 
 
+def _refusal(problem: str) -> list[dict]:
+    return [{"row": 0, "column": "", "value": "", "severity": "error", "problem": problem}]
+
+
 def check_upload(path: Path, settings: Settings) -> tuple[str, list[dict], int]:
-    """Validate an uploaded file: (status, problems, rows). Refused files are kept with their problems."""
+    """Validate an uploaded file: (status, problems, rows). Any file gets an answer: a file that cannot be
+    read is rejected with the reason, never left waiting."""
     from ..submission.validate import validate
 
     try:
-        v = validate(path)
+        v = validate(path, limits=settings.limits())
     except JusticeLabError as exc:
-        return "rejected", [{"row": 0, "column": "", "value": "", "severity": "error", "problem": str(exc)}], 0
+        return "rejected", _refusal(str(exc)), 0
+    except Exception:  # a damaged file the validator did not foresee: logged, answered plainly
+        log.exception("validation of %s failed", path.parent.name)
+        return "rejected", _refusal("the file could not be read as a submission: compare it with the template "
+                                    "(`justicelab template`) and upload it again"), 0
     problems = [p.__dict__ for p in v.problems]
-    if len(v.rows) > settings.max_rows:
-        problems.insert(0, {"row": 0, "column": "", "value": str(len(v.rows)), "severity": "error",
-                            "problem": f"{len(v.rows)} rows: the service takes at most {settings.max_rows}"})
-        return "rejected", problems, int(len(v.rows))
     return ("rejected" if v.rejected else "validated"), problems, int(len(v.rows))
 
 
-def enqueue(db: Session, submission: Submission) -> None:
-    db.add(Job(submission_id=submission.id))
-    db.commit()
+def store_upload(db: Session, settings: Settings, user, programme: str, name: str, source) -> Submission:
+    """Copy an upload to disk in chunks (never more than the size limit), then record the submission and
+    its validation job in one transaction: a crash before it leaves only a file the sweeper removes, a
+    crash after it leaves a queued job. ValueError says why a file is refused."""
+    suffix = Path(name).suffix.lower()
+    sid = new_id()
+    folder = settings.data_dir / "uploads" / sid
+    folder.mkdir(parents=True)
+    path = folder / ("submission" + suffix)
+    size = 0
+    try:
+        with open(path.with_name(path.name + ".part"), "wb") as out:
+            while chunk := source.read(1 << 20):
+                if size == 0 and (chunk[:2] == b"PK") != (suffix == ".xlsx"):
+                    raise ValueError(f"{name}: the content does not match a {suffix} file")
+                size += len(chunk)
+                if size > settings.max_upload_bytes:
+                    raise ValueError(f"{name}: larger than the {settings.max_upload_bytes // 1_000_000} MB limit")
+                if suffix == ".csv" and b"\0" in chunk:
+                    raise ValueError(f"{name}: the content does not match a .csv file (it holds NUL bytes)")
+                out.write(chunk)
+        if size == 0 and suffix == ".xlsx":
+            raise ValueError(f"{name}: the content does not match a .xlsx file")
+        checkpoint("upload-written")
+        os.replace(path.with_name(path.name + ".part"), path)
+        sub = Submission(id=sid, organisation_id=user.organisation_id, uploaded_by=user.id, filename=name[:200],
+                         programme=(programme or "").strip()[:200] or "Unnamed programme", path=str(path))
+        db.add(sub)
+        db.flush()
+        db.add_all([Job(submission_id=sid, kind="validate"), Audit(user_id=user.id, submission_id=sid, action="uploaded")])
+        db.commit()
+    except BaseException:
+        db.rollback()
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+    checkpoint("upload-committed")
+    return sub
 
 
-def claim(factory: sessionmaker, worker: str) -> Job | None:
+def claim(factory: sessionmaker, worker: str, kinds: tuple[str, ...] = ("validate", "analyse")) -> Job | None:
     """Take the next job atomically: queued, or running with a stale heartbeat (its worker died)."""
     with factory() as db:
         stale = now() - STALE_AFTER
-        candidate = db.scalar(select(Job.id).where(or_(Job.state == "queued", (Job.state == "running") &
-                                                       (Job.heartbeat < stale))).order_by(Job.id).limit(1))
+        candidate = db.scalar(select(Job.id).where(Job.kind.in_(kinds), or_(Job.state == "queued", (
+            Job.state == "running") & (Job.heartbeat < stale))).order_by(Job.id).limit(1))
         if candidate is None:
             return None
         taken = db.execute(update(Job).where(Job.id == candidate).where(
@@ -83,6 +144,30 @@ def _set(factory, submission_id: str, **values) -> None:
         db.commit()
 
 
+def _conclude(factory, job: Job, state: str, error: str | None = None, then: str | None = None, **values) -> None:
+    """The submission's new values, the job's end (and the next job, `then`) in one transaction: a crash
+    leaves either none or all of them."""
+    with factory() as db:
+        if values:
+            db.execute(update(Submission).where(Submission.id == job.submission_id).values(updated=now(), **values))
+        if then:
+            db.add(Job(submission_id=job.submission_id, kind=then))
+        done = {"state": state} if error is None else {"state": state, "error": error[:2000]}
+        db.execute(update(Job).where(Job.id == job.id).values(**done))
+        db.commit()
+
+
+def _validate(factory, settings: Settings, job: Job, sub: Submission) -> None:
+    if sub.path is None or not Path(sub.path).exists():
+        return _conclude(factory, job, "done", status="failed",
+                         comment="the uploaded file was lost: please upload it again")
+    status, problems, rows = check_upload(Path(sub.path), settings)
+    checkpoint("validated")
+    _conclude(factory, job, "done", then="analyse" if status == "validated" else None, status=status,
+              problems=problems, rows=rows)
+    log.info("submission %s %s", sub.id, status)
+
+
 def _beat(factory, job_id: int, stop: threading.Event) -> None:
     while not stop.wait(5):
         with factory() as db:
@@ -91,10 +176,6 @@ def _beat(factory, job_id: int, stop: threading.Event) -> None:
 
 
 def run_job(factory: sessionmaker, settings: Settings, job: Job) -> None:
-    from ..analysis.config import AnalysisConfig
-    from ..analysis.run import analyse
-    from ..report.build import write_report
-
     stop = threading.Event()
     beat = threading.Thread(target=_beat, args=(factory, job.id, stop), daemon=True)
     beat.start()
@@ -102,47 +183,47 @@ def run_job(factory: sessionmaker, settings: Settings, job: Job) -> None:
     try:
         with factory() as db:
             sub = db.get(Submission, sid)
-            path = Path(sub.path)
-        # validated at upload; the analysis re-reads the file, so a rerun starts cleanly
+        if sub.status in FINAL:  # a rerun of a job whose result was already stored
+            return _conclude(factory, job, "done")
+        if job.kind == "validate":
+            return _validate(factory, settings, job, sub)
+        from ..analysis.config import AnalysisConfig
+        from ..analysis.run import analyse
+        from ..report.build import write_report
+
+        # the analysis re-reads the file, so a rerun starts cleanly
         out = settings.data_dir / "reports" / sid
         work = settings.data_dir / "work" / sid
 
         def progress(step: str) -> None:
             if step == "comparison pool":
                 _set(factory, sid, status="linked")
-        results = analyse(path, settings.database, AnalysisConfig(), progress=progress, linkage_out=work)
+                checkpoint("linked")
+        results = analyse(Path(sub.path), settings.database, AnalysisConfig(), progress=progress, linkage_out=work)
         _set(factory, sid, status="analysed")
+        checkpoint("analysed")
         write_report(results, out)
+        checkpoint("reported")
         national = results["analyses"][0]
         rate = next(m for m in national["measures"] if m["measure"] == "rate")
         headline = {k: rate.get(k) for k in ("treated_value", "comparison_value", "difference", "ci_low",
                                              "ci_high", "p_value", "significant", "withheld")}
         headline["treated"] = national["treated_matched"]
-        _set(factory, sid, status="in review", report_dir=str(out), headline=headline)
+        _conclude(factory, job, "done", status="in review", report_dir=str(out), headline=headline)
         log.info("submission %s analysed", sid)
-        _finish(factory, job.id, "done")
     except JusticeLabError as exc:  # a problem with the data: the organisation is told, the file is kept
-        _set(factory, sid, status="returned", comment=str(exc))
-        _finish(factory, job.id, "done", str(exc))
+        _conclude(factory, job, "done", str(exc), status="returned", comment=str(exc))
     except Exception as exc:  # a fault: retried, then marked failed for an administrator
         log.exception("job %s failed", job.id)
         with factory() as db:
             attempts = db.get(Job, job.id).attempts
         if attempts >= MAX_ATTEMPTS:
-            _set(factory, sid, status="failed", comment="the analysis failed; the team has been told")
-            _finish(factory, job.id, "failed", repr(exc))
+            _conclude(factory, job, "failed", repr(exc), status="failed",
+                      comment="the analysis failed; the team has been told")
         else:
-            _finish(factory, job.id, "queued", repr(exc))
+            _conclude(factory, job, "queued", repr(exc))
     finally:
         stop.set()
-
-
-def _finish(factory, job_id: int, state: str, error: str | None = None) -> None:
-    """Set the job's state (and its error, when given; a success leaves any earlier attempt's error)."""
-    values = {"state": state} if error is None else {"state": state, "error": error[:2000]}
-    with factory() as db:
-        db.execute(update(Job).where(Job.id == job_id).values(**values))
-        db.commit()
 
 
 def delete_personal_data(factory: sessionmaker, settings: Settings) -> int:
@@ -166,12 +247,45 @@ def delete_personal_data(factory: sessionmaker, settings: Settings) -> int:
     return done
 
 
+def sweep(factory: sessionmaker, settings: Settings, grace: timedelta = ORPHAN_GRACE) -> int:
+    """Recover what a killed server or worker left: a submission waiting with no job gets its job again
+    (or, its file lost, is failed with a request to upload again); files of no submission, older than
+    `grace` (so an upload in progress is left alone), are deleted. Returns how many things it mended."""
+    mended = 0
+    with factory() as db:
+        active = select(Job.submission_id).where(Job.state.in_(("queued", "running")))
+        for sub in db.scalars(select(Submission).where(Submission.status.in_(PENDING),
+                                                       Submission.id.not_in(active))).all():
+            if sub.path and Path(sub.path).exists():
+                db.add(Job(submission_id=sub.id, kind="validate" if sub.status == "received" else "analyse"))
+            else:
+                sub.status, sub.comment = "failed", "the upload did not complete: please upload the file again"
+            db.add(Audit(user_id=None, submission_id=sub.id, action="recovered by the sweeper"))
+            mended += 1
+        db.commit()
+        known = set(db.scalars(select(Submission.id)).all())
+    cutoff = time.time() - grace.total_seconds()
+    for area in ("uploads", "work", "reports"):
+        for folder in (settings.data_dir / area).glob("*"):
+            if folder.name not in known and folder.stat().st_mtime < cutoff:
+                shutil.rmtree(folder, ignore_errors=True)
+                mended += 1
+    return mended
+
+
 def work(factory: sessionmaker, settings: Settings, once: bool = False, poll: float = 1.0,
-         stop: threading.Event | None = None) -> None:
-    """The worker loop: claim, run, tidy personal data; `once` stops when the queue is empty."""
+         stop: threading.Event | None = None, sweep_every: float = 60.0,
+         kinds: tuple[str, ...] = ("validate", "analyse")) -> None:
+    """The worker loop: claim, run, tidy personal data and sweep orphans; `once` stops when the queue is
+    empty. `kinds=("validate",)` makes a worker that only checks uploads, so answers stay quick while
+    long analyses queue."""
     name = f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}"
+    swept = -sweep_every
     while stop is None or not stop.is_set():
-        job = claim(factory, name)
+        if time.monotonic() - swept >= sweep_every:
+            sweep(factory, settings)
+            swept = time.monotonic()
+        job = claim(factory, name, kinds)
         if job is None:
             delete_personal_data(factory, settings)
             if once:

@@ -37,6 +37,7 @@ class User(Base):
     password_hash: Mapped[str] = mapped_column(String(200))
     role: Mapped[str] = mapped_column(String(20))  # "organisation" or "analyst"
     organisation_id: Mapped[str | None] = mapped_column(ForeignKey("organisation.id"), nullable=True)
+    disabled: Mapped[bool] = mapped_column(Boolean, default=False)  # `justicelab service disable-user`
 
 
 class Credential(Base):
@@ -76,12 +77,22 @@ class Job(Base):
     __tablename__ = "job"
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     submission_id: Mapped[str] = mapped_column(ForeignKey("submission.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(10), default="analyse")  # "validate" (the upload) or "analyse"
     state: Mapped[str] = mapped_column(String(10), default="queued", index=True)  # queued/running/done/failed
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     worker: Mapped[str] = mapped_column(String(64), default="")
     heartbeat: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
     error: Mapped[str] = mapped_column(Text, default="")
     created: Mapped[datetime] = mapped_column(DateTime, default=now)
+
+
+class LoginAttempt(Base):
+    """Failed sign-ins counted per account ("account:EMAIL") and per address ("address:IP")."""
+    __tablename__ = "login_attempt"
+    key: Mapped[str] = mapped_column(String(250), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    first: Mapped[datetime] = mapped_column(DateTime, default=now)  # start of the counting window
+    locked_until: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
 
 
 class Audit(Base):
