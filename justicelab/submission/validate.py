@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import JusticeLabError
-from ..identifiers import pnc_check_letter
+from ..identifiers import normalise_pnc, pnc_check_letter
 from .template import FIELDS, MINIMUM_PEOPLE, REQUIRED, canonical_column
 
 PNC_RE = re.compile(r"^\s*(\d{2})/(\d{1,7})([A-Z])\s*$")
@@ -242,10 +242,10 @@ def validate(path: str | Path, today: date | None = None, day_first: bool = True
                     problems.append(Problem(sheet_row, name, text, "error", "is not Male or Female (M/F)"))
                     row_errors += 1
             elif kind == "pnc":
-                problem = pnc_problem(text)
-                row[name] = text.upper() if problem is None else None
+                row[name], problem = normalise_pnc(text)  # other formats agree; a bad check letter keeps the number
                 if problem:
-                    problems.append(Problem(sheet_row, name, text, "warning", problem + ": ignored"))
+                    problems.append(Problem(sheet_row, name, text, "warning",
+                                            problem if row[name] else problem + ": ignored"))
             else:
                 row[name] = text
         dob = row.get("date_of_birth")
