@@ -68,9 +68,10 @@ def _identity_sql(source: str, d: Dialect) -> str:
 def _with_frequencies(table: str) -> str:
     """Name frequencies on the database (never the list), for Splink's term-frequency adjustment."""
     return f"""
-        SELECT t.*, ff.tf AS tf_forename, fs.tf AS tf_surname FROM {table} t
+        SELECT t.*, ff.tf AS tf_forename, fs.tf AS tf_surname, fx.tf AS tf_sex FROM {table} t
         LEFT JOIN tf_forename_db ff ON ff.forename = t.forename
-        LEFT JOIN tf_surname_db fs ON fs.surname = t.surname"""
+        LEFT JOIN tf_surname_db fs ON fs.surname = t.surname
+        LEFT JOIN tf_sex_db fx ON fx.sex = t.sex"""
 
 
 def _frequency_sql(column: str) -> str:
@@ -110,6 +111,7 @@ _SETUP = [  # (table, SQL): the same steps on DuckDB and Spark
     ("identities_base", lambda d: _identity_sql("identities_raw", d)),
     ("tf_forename_db", lambda d: _frequency_sql("forename")),
     ("tf_surname_db", lambda d: _frequency_sql("surname")),
+    ("tf_sex_db", lambda d: _frequency_sql("sex")),
     ("submission_ids", lambda d: _with_frequencies("submission_base")),
     ("identities", lambda d: _with_frequencies("identities_base")),
     ("people_ids", lambda d: "SELECT * FROM identities WHERE unique_id LIKE 'p%'"),
@@ -217,6 +219,8 @@ def _decide(rows, scored, pnc, link_p, review_p, n_ids) -> LinkageResult:
         "person_id": np.where(sub_left, scored["person_id_r"], scored["person_id_l"]).astype(np.int64),
         "identity": np.where(sub_left, scored["unique_id_r"], scored["unique_id_l"]),
         "match_weight": scored["match_weight"].to_numpy(), "pair_probability": scored["match_probability"].to_numpy(),
+        # a forename with no relation to the person's (not a nickname, typo or swap): twins and siblings
+        "forename_differs": (scored["gamma_forename"] == 0).to_numpy(),
     })
     best_per_person = (pairs.sort_values(["row", "match_weight", "identity"], ascending=[True, False, True])
                        .drop_duplicates(["row", "person_id"]))
@@ -241,12 +245,13 @@ def _decide(rows, scored, pnc, link_p, review_p, n_ids) -> LinkageResult:
         if r in pnc_link.index:
             rec.update(person_id=int(pnc_link[r]), method="PNC", status="linked", match_probability=1.0)
         elif r in top.index:
-            if rec["match_probability"] >= link_p:
+            if rec["match_probability"] >= link_p and not top.at[r, "forename_differs"]:
                 rec.update(person_id=int(top.at[r, "person_id"]), method="probabilistic", status="linked")
             elif rec["match_probability"] >= review_p or float(top.at[r, "pair_probability"]) >= review_p:
                 rival = second.get(r, -np.inf) > rec["match_weight"] - 3
-                rec.update(status="review", reason="another person scores almost as well: sent for clerical review"
-                           if rival else "borderline match: sent for clerical review")
+                rec.update(status="review", reason=(
+                    "another person scores almost as well" if rival else "a different forename (a twin or sibling?)"
+                    if top.at[r, "forename_differs"] else "borderline match") + ": sent for clerical review")
         out.append(rec)
     links = pd.DataFrame(out)
     links["person_id"] = links["person_id"].astype("Int64")

@@ -21,12 +21,13 @@ import splink.comparison_library as cl
 from splink import SettingsCreator
 from splink.blocking_rule_library import CustomRule
 
-MODEL_VERSION = "2"  # bump when the comparisons change: stored models of older versions are re-estimated
+MODEL_VERSION = "3"  # bump when the comparisons change: stored models of older versions are re-estimated
 U_SAMPLE_PAIRS = 5_000_000
 U_SEED = 1
 U_FLOOR = 1e-7  # a level never seen among sampled non-matches (e.g. swapped names) gets this u
 
-SWAP = '("forename_l" = "surname_r" OR "surname_l" = "forename_r")'
+# both names swapped (a joint condition: a name that is both a forename and a surname, Lee or Thomas, is common)
+SWAP = '("forename_l" = "surname_r" AND "surname_l" = "forename_r")'
 _CANON = [f'"canon{i}_l" = "canon{j}_r"' for i in (1, 2, 3) for j in (1, 2, 3)]
 SHARED_FORMAL_NAME = "(" + " OR ".join(_CANON) + ")"
 SURNAME_WORD = ('("surname_l" IN ("surname_first_r", "surname_last_r") OR "surname_r" IN '
@@ -49,23 +50,23 @@ def _name(column: str, middle: list, m: tuple[float, ...]) -> cl.CustomCompariso
 def comparisons(n_people: int) -> list:
     forename = _name("forename", [cll.CustomLevel(SHARED_FORMAL_NAME, "nickname or formal name"),
                                   cll.CustomLevel(SWAP, "forename and surname swapped")],
-                     m=(0.80, 0.07, 0.015, 0.05, 0.02, 0.045))
+                     m=(0.82, 0.08, 0.015, 0.05, 0.02, 0.015))
     surname = _name("surname", [cll.CustomLevel(SURNAME_WORD, "one word of a double-barrelled name"),
                                 cll.CustomLevel(SWAP, "forename and surname swapped")],
                     m=(0.82, 0.03, 0.015, 0.05, 0.02, 0.065))
     dob = cl.CustomComparison([
         cll.NullLevel("dob"),
-        _level(cll.ExactMatchLevel("dob"), 0.86),
-        _level(cll.CustomLevel('"dob_swapped_l" = "dob_r" OR "dob_l" = "dob_swapped_r"', "day and month swapped"), 0.02),
-        _level(cll.CustomLevel('abs("dob_days_l" - "dob_days_r") = 1', "one day out"), 0.025),
+        _level(cll.ExactMatchLevel("dob"), 0.80),
+        _level(cll.CustomLevel('"dob_swapped_l" = "dob_r" OR "dob_l" = "dob_swapped_r"', "day and month swapped"), 0.03),
+        _level(cll.CustomLevel('abs("dob_days_l" - "dob_days_r") = 1', "one day out"), 0.04),
         _level(cll.CustomLevel('"dob_md_l" = "dob_md_r" AND abs("birth_year_l" - "birth_year_r") = 1',
-                               "one year out"), 0.025),
+                               "one year out"), 0.04),
         _level(cll.CustomLevel('"dob_md_l" = "dob_md_r" AND "birth_year_l" <> "birth_year_r" AND '
-                               '"birth_year_swapped_l" = "birth_year_r"', "year digits swapped"), 0.01),
-        _level(cll.DamerauLevenshteinLevel("dob_text", 1), 0.02),
-        _level(cll.ElseLevel(), 0.01),
+                               '"birth_year_swapped_l" = "birth_year_r"', "year digits swapped"), 0.02),
+        _level(cll.DamerauLevenshteinLevel("dob_text", 1), 0.04),
+        _level(cll.ElseLevel(), 0.03),
     ], output_column_name="dob")
-    sex = cl.CustomComparison([cll.NullLevel("sex"), _level(cll.ExactMatchLevel("sex"), 0.97),
+    sex = cl.CustomComparison([cll.NullLevel("sex"), _level(cll.ExactMatchLevel("sex", term_frequency_adjustments=True), 0.97),
                                _level(cll.ElseLevel(), 0.03)], output_column_name="sex")
     chance = 1.0 / max(n_people, 1)  # PNC ids are unique: another person has the same one by chance 1 / people
     pnc = cl.CustomComparison([
