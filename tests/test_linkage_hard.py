@@ -83,3 +83,48 @@ def test_hard_lists_at_scale(tmp_path_factory, tmp_path, people):
     overall, per_kind = scores(result.links, v.rows["row"].to_numpy(), truth)
     assert overall["precision"] >= 0.99 and overall["recall"] >= 0.95, (overall, per_kind)
     assert overall["namesakes_linked"] <= 0.01 * overall["namesakes"] + 1, overall
+
+
+def test_clerical_review_in_the_terminal_is_resumable_and_feeds_the_treatment_group(planted_db, tmp_path):
+    import json
+
+    from typer.testing import CliRunner
+
+    from justicelab.cli import app, main
+
+    sub, _ = hard_list(planted_db, rows=200, seed=13)
+    path = tmp_path / "list.csv"
+    sub.to_csv(path, index=False)
+    out = tmp_path / "linkage"
+    assert main(["link", str(path), "--db", str(planted_db), "--out", str(out), "--accept-errors"]) == 0
+    links = pd.read_csv(out / "linkage.csv")
+    review_rows = links.loc[links["status"] == "review", "row"].tolist()
+    assert len(review_rows) >= 3, links["status"].value_counts()
+    cands = pd.read_csv(out / "clerical_review.csv")
+    first = cands[cands["row"] == review_rows[0]].sort_values("match_weight", ascending=False)
+    assert first["submitted_surname"].notna().all() and first["candidate_surname"].notna().all()
+
+    runner = CliRunner()
+    # accept the first row's best candidate, reject the second, skip the third, then stop
+    result = runner.invoke(app, ["review", str(out), "--db", str(planted_db), "--reviewer", "tester"],
+                           input="1\nr\ns\nq\n")
+    assert result.exit_code == 0, result.output
+    assert "Submitted" in result.output and f"Row {review_rows[0]}" in result.output
+    decisions = pd.read_csv(out / "clerical_decisions.csv")
+    assert decisions["decision"].tolist() == ["accept", "reject", "skip"]
+    assert decisions["row"].tolist() == review_rows[:3] and (decisions["reviewer"] == "tester").all()
+    after = pd.read_csv(out / "linkage.csv").set_index("row")
+    accepted = after.loc[review_rows[0]]
+    assert accepted["status"] in ("linked", "duplicate") and accepted["method"] == "clerical"
+    assert int(accepted["person_id"]) == int(first["person_id"].iloc[0])
+    assert after.loc[review_rows[1], "status"] == "not_found"
+    assert after.loc[review_rows[2], "status"] == "review"
+    excluded = pd.read_csv(out / "exclusions.csv").set_index("row")["step"]
+    assert excluded.get(review_rows[0]) != "not_found"  # the accepted row left the 'not found' exclusion
+    diag = json.loads((out / "linkage_diagnostics.json").read_text())["linkage"]
+    assert diag["linked_by_review"] == (1 if accepted["status"] == "linked" else 0)
+
+    # resuming: the undecided rows come first, the skipped one last; nothing decided is asked again
+    result = runner.invoke(app, ["review", str(out), "--db", str(planted_db)], input="q\n")
+    assert f"Row {review_rows[3] if len(review_rows) > 3 else review_rows[2]} " in result.output
+    assert f"Row {review_rows[0]} " not in result.output

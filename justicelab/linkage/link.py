@@ -206,6 +206,9 @@ def link_submission(rows: pd.DataFrame, db_path: str | Path, link_probability: f
     finally:
         close()
     result = _decide(rows, scored, pnc, link_probability, review_probability, fingerprint["identities"])
+    from .review import candidate_details
+
+    result.review = candidate_details(db_path, result.review, rows)
     result.diagnostics["model"] = {"file": path.name, "sha256_16": lm.model_hash(model),
                                    "people": fingerprint["people"]}
     return result

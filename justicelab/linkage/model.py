@@ -21,10 +21,11 @@ import splink.comparison_library as cl
 from splink import SettingsCreator
 from splink.blocking_rule_library import CustomRule
 
-MODEL_VERSION = "3"  # bump when the comparisons change: stored models of older versions are re-estimated
+MODEL_VERSION = "5"  # bump when the comparisons change: stored models of older versions are re-estimated
 U_SAMPLE_PAIRS = 5_000_000
 U_SEED = 1
-U_FLOOR = 1e-7  # a level never seen among sampled non-matches (e.g. swapped names) gets this u
+U_FLOOR = 1e-7
+ON_DATABASE = 0.85  # prior share of a list's people who are on the database  # a level never seen among sampled non-matches (e.g. swapped names) gets this u
 
 # both names swapped (a joint condition: a name that is both a forename and a surname, Lee or Thomas, is common)
 SWAP = '("forename_l" = "surname_r" AND "surname_l" = "forename_r")'
@@ -39,10 +40,10 @@ def _level(level, m: float):
     return level.configure(m_probability=m, fix_m_probability=True)
 
 
-def _name(column: str, middle: list, m: tuple[float, ...]) -> cl.CustomComparison:
-    """Null, exact (frequency-adjusted), [middle levels], Jaro-Winkler 0.92 and 0.80, else."""
+def _name(column: str, middle: list, m: tuple[float, ...], last: list = ()) -> cl.CustomComparison:
+    """Null, exact (frequency-adjusted), [middle levels], Jaro-Winkler 0.92 and 0.80, [last levels], else."""
     levels = [cll.ExactMatchLevel(column, term_frequency_adjustments=True), *middle,
-              cll.JaroWinklerLevel(column, 0.92), cll.JaroWinklerLevel(column, 0.80), cll.ElseLevel()]
+              cll.JaroWinklerLevel(column, 0.92), cll.JaroWinklerLevel(column, 0.80), *last, cll.ElseLevel()]
     return cl.CustomComparison([cll.NullLevel(column), *(_level(lv, p) for lv, p in zip(levels, m))],
                                output_column_name=column)
 
@@ -53,7 +54,10 @@ def comparisons(n_people: int) -> list:
                      m=(0.82, 0.08, 0.015, 0.05, 0.02, 0.015))
     surname = _name("surname", [cll.CustomLevel(SURNAME_WORD, "one word of a double-barrelled name"),
                                 cll.CustomLevel(SWAP, "forename and surname swapped")],
-                    m=(0.82, 0.03, 0.015, 0.05, 0.02, 0.065))
+                    m=(0.82, 0.03, 0.015, 0.05, 0.02, 0.03, 0.035),
+                    # women's surnames change with marriage: a different surname between two women's
+                    # records is weaker evidence against a match than between two men's
+                    last=[cll.CustomLevel(""""sex_l" = 'F' AND "sex_r" = 'F'""", "another surname, both women")])
     dob = cl.CustomComparison([
         cll.NullLevel("dob"),
         _level(cll.ExactMatchLevel("dob"), 0.80),
@@ -97,8 +101,9 @@ def settings(n_people: int, link_type: str = "link_only") -> SettingsCreator:
     return SettingsCreator(
         link_type=link_type, comparisons=comparisons(n_people),
         blocking_rules_to_generate_predictions=[CustomRule(r) for r in BLOCKING_RULES],
-        # the chance that a listed person is a given person on the database
-        probability_two_random_records_match=1.0 / max(n_people, 1),
+        # the chance that a listed person is a given person on the database: most listed people have a
+        # criminal record (ON_DATABASE), and each of the database's people is equally likely a priori
+        probability_two_random_records_match=ON_DATABASE / (1 - ON_DATABASE) / max(n_people, 1),
         retain_matching_columns=True, additional_columns_to_retain=["person_id", "row"],
     )
 
