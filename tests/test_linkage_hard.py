@@ -85,18 +85,28 @@ def test_hard_lists_at_scale(tmp_path_factory, tmp_path, people):
     assert overall["namesakes_linked"] <= 0.01 * overall["namesakes"] + 1, overall
 
 
-def test_clerical_review_in_the_terminal_is_resumable_and_feeds_the_treatment_group(planted_db, tmp_path):
+@pytest.fixture(scope="module")
+def linked_folder(planted_db, tmp_path_factory):
+    from justicelab.cli import main
+
+    tmp = tmp_path_factory.mktemp("linked")
+    sub, _ = hard_list(planted_db, rows=200, seed=13)
+    sub.to_csv(tmp / "list.csv", index=False)
+    assert main(["link", str(tmp / "list.csv"), "--db", str(planted_db), "--out", str(tmp / "linkage"),
+                 "--accept-errors"]) == 0
+    return tmp / "linkage"
+
+
+def test_clerical_review_in_the_terminal_is_resumable_and_feeds_the_treatment_group(planted_db, linked_folder,
+                                                                                   tmp_path):
     import json
 
     from typer.testing import CliRunner
 
-    from justicelab.cli import app, main
+    from justicelab.cli import app
 
-    sub, _ = hard_list(planted_db, rows=200, seed=13)
-    path = tmp_path / "list.csv"
-    sub.to_csv(path, index=False)
     out = tmp_path / "linkage"
-    assert main(["link", str(path), "--db", str(planted_db), "--out", str(out), "--accept-errors"]) == 0
+    shutil.copytree(linked_folder, out)
     links = pd.read_csv(out / "linkage.csv")
     review_rows = links.loc[links["status"] == "review", "row"].tolist()
     assert len(review_rows) >= 3, links["status"].value_counts()
@@ -128,3 +138,57 @@ def test_clerical_review_in_the_terminal_is_resumable_and_feeds_the_treatment_gr
     result = runner.invoke(app, ["review", str(out), "--db", str(planted_db)], input="q\n")
     assert f"Row {review_rows[3] if len(review_rows) > 3 else review_rows[2]} " in result.output
     assert f"Row {review_rows[0]} " not in result.output
+
+
+def test_clerical_review_in_the_web_service_for_analysts_only(planted_db, linked_folder, tmp_path):
+    import re
+
+    from fastapi.testclient import TestClient
+
+    from justicelab.service.accounts import add_user
+    from justicelab.service.app import create_app
+    from justicelab.service.jobs import Settings
+    from justicelab.service.store import Job, Submission
+
+    settings = Settings(database=planted_db, data_dir=tmp_path / "data")
+    app = create_app(f"sqlite:///{tmp_path / 'store.db'}", settings)
+    with app.state.factory() as s:
+        org_user = add_user(s, "a@org.test", "a long enough password 1", organisation="Org A")
+        add_user(s, "analyst@lab.test", "a long enough password 1", role="analyst")
+        sub = Submission(organisation_id=org_user.organisation_id, uploaded_by=org_user.id, programme="P",
+                         filename="list.csv", status="in review")
+        s.add(sub)
+        s.commit()
+        sid = sub.id
+    shutil.copytree(linked_folder, settings.data_dir / "work" / sid)
+    pending_before = pd.read_csv(linked_folder / "linkage.csv").query("status == 'review'")["row"].tolist()
+
+    def client(email):
+        c = TestClient(app)
+        assert c.post("/login", data={"email": email, "password": "a long enough password 1"},
+                      follow_redirects=False).status_code == 303
+        return c
+
+    org = client("a@org.test")
+    assert org.get(f"/linkage-review/{sid}").status_code == 403  # organisations never see candidates
+    analyst = client("analyst@lab.test")
+    page = analyst.get(f"/linkage-review/{sid}")
+    assert page.status_code == 200 and f"Row {pending_before[0]}" in page.text and "Submitted" in page.text
+    csrf = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)
+    person = int(re.search(r'name="person_id" value="(\d+)"', page.text).group(1))
+    # a forged form (no CSRF token) is refused and records nothing
+    assert analyst.post(f"/linkage-review/{sid}/{pending_before[0]}", data={"decision": "reject"},
+                        follow_redirects=False).status_code == 403
+    r = analyst.post(f"/linkage-review/{sid}/{pending_before[0]}",
+                     data={"decision": "accept", "person_id": person, "csrf": csrf}, follow_redirects=False)
+    assert r.status_code == 303
+    decisions = pd.read_csv(settings.data_dir / "work" / sid / "clerical_decisions.csv")
+    assert decisions[["row", "person_id", "decision", "reviewer"]].values.tolist() == [
+        [pending_before[0], person, "accept", "analyst@lab.test"]]
+    assert f"Row {pending_before[1]}" in analyst.get(f"/linkage-review/{sid}").text  # the next row
+    assert analyst.post(f"/linkage-review/{sid}/{pending_before[0]}", data={"decision": "reject", "csrf": csrf},
+                        follow_redirects=False).status_code == 409  # already decided
+    assert analyst.post(f"/linkage-review/{sid}/rerun", data={"csrf": csrf},
+                        follow_redirects=False).status_code == 303
+    with app.state.factory() as s:
+        assert s.query(Job).filter_by(submission_id=sid).count() == 1  # the analysis runs again with the decision
