@@ -192,3 +192,23 @@ def test_clerical_review_in_the_web_service_for_analysts_only(planted_db, linked
                         follow_redirects=False).status_code == 303
     with app.state.factory() as s:
         assert s.query(Job).filter_by(submission_id=sid).count() == 1  # the analysis runs again with the decision
+
+
+def test_linkage_quality_figures_and_the_annex_table():
+    from justicelab.linkage.link import counts
+    from justicelab.report.build import TEMPLATES
+
+    links = pd.DataFrame({
+        "row": [2, 3, 4, 5, 6, 7, 8],
+        "status": ["linked", "linked", "linked", "linked", "review", "not_found", "duplicate"],
+        "method": ["PNC", "probabilistic", "probabilistic", "clerical", None, "clerical", "probabilistic"],
+        "match_probability": [1.0, 0.99, 0.97, 0.80, 0.7, 0.6, 0.99]})
+    figures = counts(links)
+    # by hand: (1 - 0.99) + (1 - 0.97) + (1 - 0.80); the PNC link is certain, the duplicate is not a link
+    assert figures["expected_false_links"] == pytest.approx(0.24)
+    assert (figures["linked_by_pnc"], figures["linked_probabilistically"], figures["linked_by_review"],
+            figures["sent_for_review"]) == (1, 1 + 1, 1, 3)
+    html = TEMPLATES.get_template("_linkage_quality.html.j2").render(linkage_quality=figures)
+    assert "Linkage quality" in html and "<td>0.2</td>" in html and "<td>3</td>" in html
+    assert '{% include "_linkage_quality.html.j2" %}' in (
+        TEMPLATES.loader.get_source(TEMPLATES, "report.html.j2")[0])

@@ -68,10 +68,9 @@ def _identity_sql(source: str, d: Dialect) -> str:
 def _with_frequencies(table: str) -> str:
     """Name frequencies on the database (never the list), for Splink's term-frequency adjustment."""
     return f"""
-        SELECT t.*, ff.tf AS tf_forename, fs.tf AS tf_surname, fx.tf AS tf_sex FROM {table} t
+        SELECT t.*, ff.tf AS tf_forename, fs.tf AS tf_surname FROM {table} t
         LEFT JOIN tf_forename_db ff ON ff.forename = t.forename
-        LEFT JOIN tf_surname_db fs ON fs.surname = t.surname
-        LEFT JOIN tf_sex_db fx ON fx.sex = t.sex"""
+        LEFT JOIN tf_surname_db fs ON fs.surname = t.surname"""
 
 
 def _frequency_sql(column: str) -> str:
@@ -111,7 +110,6 @@ _SETUP = [  # (table, SQL): the same steps on DuckDB and Spark
     ("identities_base", lambda d: _identity_sql("identities_raw", d)),
     ("tf_forename_db", lambda d: _frequency_sql("forename")),
     ("tf_surname_db", lambda d: _frequency_sql("surname")),
-    ("tf_sex_db", lambda d: _frequency_sql("sex")),
     ("submission_ids", lambda d: _with_frequencies("submission_base")),
     ("identities", lambda d: _with_frequencies("identities_base")),
     ("people_ids", lambda d: "SELECT * FROM identities WHERE unique_id LIKE 'p%'"),
@@ -287,8 +285,8 @@ def counts(links: pd.DataFrame) -> dict:
     linked = links["status"] == "linked"
     reviewed = links["method"].astype(str).str.startswith("clerical")
     return {
-        "linked_by_pnc": int((links["method"] == "PNC").sum()),
-        "linked_probabilistically": int((links["method"] == "probabilistic").sum()),
+        "linked_by_pnc": int((linked & (links["method"] == "PNC")).sum()),  # a duplicate row is not a link
+        "linked_probabilistically": int((linked & (links["method"] == "probabilistic")).sum()),
         "linked_by_review": int((reviewed & linked).sum()),
         "sent_for_review": int(((links["status"] == "review") | reviewed).sum()),
         "not_found": int((links["status"] == "not_found").sum()),

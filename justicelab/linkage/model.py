@@ -21,7 +21,7 @@ import splink.comparison_library as cl
 from splink import SettingsCreator
 from splink.blocking_rule_library import CustomRule
 
-MODEL_VERSION = "5"  # bump when the comparisons change: stored models of older versions are re-estimated
+MODEL_VERSION = "6"  # bump when the comparisons change: stored models of older versions are re-estimated
 U_SAMPLE_PAIRS = 5_000_000
 U_SEED = 1
 U_FLOOR = 1e-7
@@ -70,7 +70,7 @@ def comparisons(n_people: int) -> list:
         _level(cll.DamerauLevenshteinLevel("dob_text", 1), 0.04),
         _level(cll.ElseLevel(), 0.03),
     ], output_column_name="dob")
-    sex = cl.CustomComparison([cll.NullLevel("sex"), _level(cll.ExactMatchLevel("sex", term_frequency_adjustments=True), 0.97),
+    sex = cl.CustomComparison([cll.NullLevel("sex"), _level(cll.ExactMatchLevel("sex"), 0.97),
                                _level(cll.ElseLevel(), 0.03)], output_column_name="sex")
     chance = 1.0 / max(n_people, 1)  # PNC ids are unique: another person has the same one by chance 1 / people
     pnc = cl.CustomComparison([

@@ -162,6 +162,7 @@ def build_context(results: dict, assets: Path, response: str | None = None, hist
     excluded = [r for r in results["attrition"] if r["step"] not in ("submitted", "treatment_group")]
     return {
         "name": name, "programme": results["programme"], "provenance": results["provenance"],
+        "linkage_quality": results.get("linkage", {}),
         "config": type("C", (), results["provenance"]["configuration"]),
         "summary": (f"This analysis looked at the reoffending behaviour of {national['treated_matched']} people who "
                     f"took part in {name}."),
