@@ -220,8 +220,10 @@ def _decide(rows, scored, pnc, link_p, review_p, n_ids) -> LinkageResult:
         "person_id": np.where(sub_left, scored["person_id_r"], scored["person_id_l"]).astype(np.int64),
         "identity": np.where(sub_left, scored["unique_id_r"], scored["unique_id_l"]),
         "match_weight": scored["match_weight"].to_numpy(), "pair_probability": scored["match_probability"].to_numpy(),
-        # a forename with no relation to the person's (not a nickname, typo or swap): twins and siblings
+        # never linked without review: a forename with no relation to the person's (not a nickname, typo
+        # or swap), as twins and siblings look; a date of birth with no relation (a namesake)
         "forename_differs": (scored["gamma_forename"] == 0).to_numpy(),
+        "dob_differs": (scored["gamma_dob"] == 0).to_numpy(),
     })
     best_per_person = (pairs.sort_values(["row", "match_weight", "identity"], ascending=[True, False, True])
                        .drop_duplicates(["row", "person_id"]))
@@ -246,13 +248,15 @@ def _decide(rows, scored, pnc, link_p, review_p, n_ids) -> LinkageResult:
         if r in pnc_link.index:
             rec.update(person_id=int(pnc_link[r]), method="PNC", status="linked", match_probability=1.0)
         elif r in top.index:
-            if rec["match_probability"] >= link_p and not top.at[r, "forename_differs"]:
+            vetoed = top.at[r, "forename_differs"] or top.at[r, "dob_differs"]
+            if rec["match_probability"] >= link_p and not vetoed:
                 rec.update(person_id=int(top.at[r, "person_id"]), method="probabilistic", status="linked")
             elif rec["match_probability"] >= review_p or float(top.at[r, "pair_probability"]) >= review_p:
                 rival = second.get(r, -np.inf) > rec["match_weight"] - 3
                 rec.update(status="review", reason=(
                     "another person scores almost as well" if rival else "a different forename (a twin or sibling?)"
-                    if top.at[r, "forename_differs"] else "borderline match") + ": sent for clerical review")
+                    if top.at[r, "forename_differs"] else "a different date of birth (a namesake?)"
+                    if top.at[r, "dob_differs"] else "borderline match") + ": sent for clerical review")
         out.append(rec)
     links = pd.DataFrame(out)
     links["person_id"] = links["person_id"].astype("Int64")

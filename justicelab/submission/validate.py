@@ -14,10 +14,9 @@ import numpy as np
 import pandas as pd
 
 from ..errors import JusticeLabError
-from ..identifiers import normalise_pnc, pnc_check_letter
+from ..identifiers import normalise_pnc
 from .template import FIELDS, MINIMUM_PEOPLE, REQUIRED, canonical_column
 
-PNC_RE = re.compile(r"^\s*(\d{2})/(\d{1,7})([A-Z])\s*$")
 SEX = {"m": "M", "male": "M", "man": "M", "f": "F", "female": "F", "woman": "F"}
 MONTHS = {m: i + 1 for i, m in enumerate(["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct",
                                           "nov", "dec"])}
@@ -134,16 +133,6 @@ def _make(y, mo, d, text):
         return date(y, mo, d), None
     except ValueError:
         return None, f"{text!r} is not a real date"
-
-
-def pnc_problem(value: str) -> str | None:
-    m = PNC_RE.match(value.upper())
-    if not m:
-        return "not a PNC id (expected YY/NNNNNNNL, e.g. 98/123456X)"
-    yy, serial, letter = m.groups()
-    if pnc_check_letter(int(yy), int(serial)) != letter:
-        return "PNC check letter does not match the number"
-    return None
 
 
 def _normalise_name(s: str) -> str:
