@@ -21,19 +21,19 @@ import splink.comparison_library as cl
 from splink import SettingsCreator
 from splink.blocking_rule_library import CustomRule
 
-MODEL_VERSION = "6"  # bump when the comparisons change: stored models of older versions are re-estimated
+MODEL_VERSION = "7"  # bump when the comparisons change: stored models of older versions are re-estimated
 U_SAMPLE_PAIRS = 5_000_000
 U_SEED = 1
 U_FLOOR = 1e-7
 ON_DATABASE = 0.85  # prior share of a list's people who are on the database  # a level never seen among sampled non-matches (e.g. swapped names) gets this u
 
 # both names swapped (a joint condition: a name that is both a forename and a surname, Lee or Thomas, is common)
-SWAP = '("forename_l" = "surname_r" AND "surname_l" = "forename_r")'
-_CANON = [f'"canon{i}_l" = "canon{j}_r"' for i in (1, 2, 3) for j in (1, 2, 3)]
+SWAP = '(forename_l = surname_r AND surname_l = forename_r)'
+_CANON = [f'canon{i}_l = canon{j}_r' for i in (1, 2, 3) for j in (1, 2, 3)]
 SHARED_FORMAL_NAME = "(" + " OR ".join(_CANON) + ")"
-SURNAME_WORD = ('("surname_l" IN ("surname_first_r", "surname_last_r") OR "surname_r" IN '
-                '("surname_first_l", "surname_last_l") OR "surname_first_l" = "surname_first_r" '
-                'OR "surname_last_l" = "surname_last_r")')
+SURNAME_WORD = ('(surname_l IN (surname_first_r, surname_last_r) OR surname_r IN '
+                '(surname_first_l, surname_last_l) OR surname_first_l = surname_first_r '
+                'OR surname_last_l = surname_last_r)')
 
 
 def _level(level, m: float):
@@ -57,16 +57,16 @@ def comparisons(n_people: int) -> list:
                     m=(0.82, 0.03, 0.015, 0.05, 0.02, 0.03, 0.035),
                     # women's surnames change with marriage: a different surname between two women's
                     # records is weaker evidence against a match than between two men's
-                    last=[cll.CustomLevel(""""sex_l" = 'F' AND "sex_r" = 'F'""", "another surname, both women")])
+                    last=[cll.CustomLevel("""sex_l = 'F' AND sex_r = 'F'""", "another surname, both women")])
     dob = cl.CustomComparison([
         cll.NullLevel("dob"),
         _level(cll.ExactMatchLevel("dob"), 0.80),
-        _level(cll.CustomLevel('"dob_swapped_l" = "dob_r" OR "dob_l" = "dob_swapped_r"', "day and month swapped"), 0.03),
-        _level(cll.CustomLevel('abs("dob_days_l" - "dob_days_r") = 1', "one day out"), 0.04),
-        _level(cll.CustomLevel('"dob_md_l" = "dob_md_r" AND abs("birth_year_l" - "birth_year_r") = 1',
+        _level(cll.CustomLevel('dob_swapped_l = dob_r OR dob_l = dob_swapped_r', "day and month swapped"), 0.03),
+        _level(cll.CustomLevel('abs(dob_days_l - dob_days_r) = 1', "one day out"), 0.04),
+        _level(cll.CustomLevel('dob_md_l = dob_md_r AND abs(birth_year_l - birth_year_r) = 1',
                                "one year out"), 0.04),
-        _level(cll.CustomLevel('"dob_md_l" = "dob_md_r" AND "birth_year_l" <> "birth_year_r" AND '
-                               '"birth_year_swapped_l" = "birth_year_r"', "year digits swapped"), 0.02),
+        _level(cll.CustomLevel('dob_md_l = dob_md_r AND birth_year_l <> birth_year_r AND '
+                               'birth_year_swapped_l = birth_year_r', "year digits swapped"), 0.02),
         _level(cll.DamerauLevenshteinLevel("dob_text", 1), 0.04),
         _level(cll.ElseLevel(), 0.03),
     ], output_column_name="dob")
@@ -75,7 +75,7 @@ def comparisons(n_people: int) -> list:
     chance = 1.0 / max(n_people, 1)  # PNC ids are unique: another person has the same one by chance 1 / people
     pnc = cl.CustomComparison([
         cll.NullLevel("pnc_serial"),
-        cll.CustomLevel('"pnc_id_l" = "pnc_id_r"', "PNC id").configure(
+        cll.CustomLevel('pnc_id_l = pnc_id_r', "PNC id").configure(
             m_probability=0.93, fix_m_probability=True, u_probability=chance, fix_u_probability=True),
         cll.ExactMatchLevel("pnc_serial").configure(  # the check letter wrong or missing, the number agrees
             m_probability=0.04, fix_m_probability=True, u_probability=chance, fix_u_probability=True),
