@@ -359,7 +359,8 @@ def link(submission: Path = typer.Argument(..., help="The submission (.csv or .x
         advance("treatment group")
         from .submission.validate import read_programme
 
-        paths = write_outputs(out, v.report(), linkage, group, {**v.summary(), "programme": read_programme(submission)})
+        paths = write_outputs(out, v.report(), linkage, group, {**v.summary(), "programme": read_programme(submission)},
+                              v.rows)
         advance("written")
     for line in attrition_sentences(group.attrition):
         console.print(line)
@@ -447,6 +448,10 @@ def _print_statement(s: dict) -> None:
 
 service_app = typer.Typer(help="The data lab service: accounts and tokens.", no_args_is_help=True)
 app.add_typer(service_app, name="service")
+
+from .cli_review import review as _review  # noqa: E402  (clerical review of linkage)
+
+app.command(name="review")(_review)
 STORE_OPTION = typer.Option("sqlite:///justicelab-service/store.db", "--store",
                             help="SQLAlchemy URL of the service store (SQLite file, or postgresql://...).")
 

@@ -128,5 +128,6 @@ def test_pnc_check_letter(tmp_path):
     from justicelab.identifiers import pnc_check_letter
     rows[1]["PNC"] = f"98/123456{pnc_check_letter(98, 123456)}"
     v = validate(write_csv(tmp_path, rows), today=TODAY)
-    assert v.rows.loc[1, "pnc_id"].startswith("98/123456") and pd.isna(v.rows.loc[0, "pnc_id"])
+    # a wrong check letter keeps the number (partial evidence for linkage), without the letter
+    assert v.rows.loc[1, "pnc_id"].startswith("98/123456") and v.rows.loc[0, "pnc_id"] == "98/123456"
     assert "PNC check letter does not match" in v.report().loc[lambda r: r["row"] == 2, "problem"].iloc[0]

@@ -132,11 +132,15 @@ def analyse(submission: str | Path, db_path: str | Path, config: AnalysisConfig 
         raise JusticeLabError(f"submission refused: {v.rejected}")
     progress("linking")
     linkage = link_submission(v.rows[v.rows["status"] == "ok"], db_path, seed=config.seed)
+    if linkage_out is not None:  # clerical decisions already made in this folder feed the treatment group
+        from ..linkage.review import with_decisions
+
+        linkage = with_decisions(linkage, linkage_out)
     group = build_treatment_group(db_path, v.rows, linkage.links)
     if linkage_out is not None:
         from ..linkage.outputs import write_outputs
 
-        write_outputs(linkage_out, v.report(), linkage, group, v.summary())
+        write_outputs(linkage_out, v.report(), linkage, group, v.summary(), v.rows)
     treated = group.members
     if len(treated) < config.min_treated:
         raise JusticeLabError(f"only {len(treated)} people remain in the treatment group after linkage and "

@@ -67,7 +67,9 @@ def attrition_sentences(attrition: pd.DataFrame) -> list[str]:
 
 
 def write_outputs(out: Path, validation_report: pd.DataFrame, linkage: LinkageResult, group: TreatmentGroup,
-                  summary: dict) -> dict[str, Path]:
+                  summary: dict, records: pd.DataFrame | None = None) -> dict[str, Path]:
+    """`records`: every submitted row's status and dates (kept, without names, so that clerical review
+    can rebuild the treatment group)."""
     out.mkdir(parents=True, exist_ok=True)
     paths = {
         "treatment_group": out / "treatment_group.csv", "exclusions": out / "exclusions.csv",
@@ -80,6 +82,10 @@ def write_outputs(out: Path, validation_report: pd.DataFrame, linkage: LinkageRe
     group.members.to_parquet(paths["cohort_measures"], index=False)
     group.exclusions.to_csv(paths["exclusions"], index=False)
     linkage.links.to_csv(paths["linkage"], index=False)
+    if records is not None:
+        from .review import RECORD_COLUMNS, RECORDS
+
+        records.reindex(columns=RECORD_COLUMNS).to_csv(out / RECORDS, index=False)
     linkage.review.to_csv(paths["clerical_review"], index=False)
     write_problems(validation_report, paths["validation_report"])  # values defused: no live formulas
     group.attrition.to_csv(paths["attrition"], index=False)

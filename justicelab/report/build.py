@@ -313,7 +313,7 @@ def build_context(results: dict, assets: Path, response: str | None = None, hist
         "flow": _img(flow, "Flow of people from submission to the treatment group: "
                      + "; ".join(_people_flow(results)[:3])[:400],
                      "Numbers of people from submission to the treatment group."),
-        "size_forest": size_forest, "response": response,
+        "size_forest": size_forest, "response": response, "linkage_quality": results.get("linkage", {}),
     }
 
 

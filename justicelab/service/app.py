@@ -266,6 +266,9 @@ def create_app(store_url: str, settings: Settings) -> FastAPI:
     def api_report(sid: str, name: str, user: User = Depends(api_user), session: Session = Depends(db)):
         return _report_file(_own(session, user, sid, f"api downloaded {name}"), user, name)
 
+    from .review import review_router  # clerical review of linkage (analysts)
+
+    app.include_router(review_router(factory, settings, COOKIE))
     return app
 
 

@@ -15,12 +15,11 @@ import numpy as np
 import pandas as pd
 
 from ..errors import JusticeLabError
-from ..identifiers import pnc_check_letter
 from .limits import DEFAULT_LIMITS, ReadLimits
 from .read import Problem, SubmissionRefused, read_table, refuse  # noqa: F401 (re-exported)
+from ..identifiers import normalise_pnc
 from .template import FIELDS, MINIMUM_PEOPLE, REQUIRED, canonical_column
 
-PNC_RE = re.compile(r"^\s*(\d{2})/(\d{1,7})([A-Z])\s*$")
 SEX = {"m": "M", "male": "M", "man": "M", "f": "F", "female": "F", "woman": "F"}
 MONTHS = {m: i + 1 for i, m in enumerate(["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct",
                                           "nov", "dec"])}
@@ -102,16 +101,6 @@ def _make(y, mo, d, text):
         return date(y, mo, d), None
     except ValueError:
         return None, f"{text!r} is not a real date"
-
-
-def pnc_problem(value: str) -> str | None:
-    m = PNC_RE.match(value.upper())
-    if not m:
-        return "not a PNC id (expected YY/NNNNNNNL, e.g. 98/123456X)"
-    yy, serial, letter = m.groups()
-    if pnc_check_letter(int(yy), int(serial)) != letter:
-        return "PNC check letter does not match the number"
-    return None
 
 
 def _normalise_name(s: str) -> str:
@@ -300,10 +289,10 @@ def validate(path: str | Path, today: date | None = None, day_first: bool = True
                     problems.append(Problem(sheet_row, name, text, "error", "is not Male or Female (M/F)"))
                     row_errors += 1
             elif kind == "pnc":
-                problem = pnc_problem(text)
-                row[name] = text.upper() if problem is None else None
+                row[name], problem = normalise_pnc(text)  # other formats agree; a bad check letter keeps the number
                 if problem:
-                    problems.append(Problem(sheet_row, name, text, "warning", problem + ": ignored"))
+                    problems.append(Problem(sheet_row, name, text, "warning",
+                                            problem if row[name] else problem + ": ignored"))
             else:
                 row[name] = text
         row_errors += _name_problems(row, sheet_row, problems)
