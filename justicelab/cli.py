@@ -431,6 +431,10 @@ def _print_statement(s: dict) -> None:
         console.print(s["headline"])
 
 
+from .cli_pbr import register as _register_pbr  # noqa: E402 (pbr-calc lives in its own module)
+
+_register_pbr(app)
+
 service_app = typer.Typer(help="The data lab service: accounts and tokens.", no_args_is_help=True)
 app.add_typer(service_app, name="service")
 STORE_OPTION = typer.Option("sqlite:///justicelab-service/store.db", "--store",
