@@ -247,7 +247,10 @@ def parse_contract(text: str, name: str = "contract") -> Contract:
         where = ".".join(loc) or "contract"
         line = next((lines[loc[:i]] for i in range(len(loc), 0, -1) if loc[:i] in lines), None)
         at = f" (line {line})" if line else ""
-        raise JusticeLabError(f"{name}: {where}{at}: {first['msg'].removeprefix('Value error, ')}") from None
+        msg = first["msg"].removeprefix("Value error, ")
+        if loc[-1].endswith("threshold") and first["type"] == "less_than_equal":
+            msg = "a threshold is a share (0.10 is 10%) and cannot be over 100%"
+        raise JusticeLabError(f"{name}: {where}{at}: {msg}") from None
 
 
 def load_contract(path: str | Path) -> tuple[Contract, str]:
