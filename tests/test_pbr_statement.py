@@ -15,6 +15,7 @@ import yaml
 from justicelab.cli import main
 from justicelab.data.db import attach_tables, restrict_to_snapshot
 from justicelab.engine import DuckDBEngine
+from justicelab.measures.rules import Rules
 from justicelab.pbr.events import count_reconviction_events
 from justicelab.pbr.statement import measure_contract
 from tests.fixtures import synthetic_db
@@ -172,8 +173,8 @@ def test_baseline_contracts(db):
 
 def test_case_mix_model_reproduces_its_own_baseline(db):
     """A logistic model with an intercept predicts its own sample's rate exactly (score equations): run
-    the contract against itself (baseline = contract year shifted) and the expected rate equals the baseline's."""
-    from justicelab.pbr.baseline import case_mix_against_baseline, group_registers
+    the contract against itself (the baseline as both groups) and the expected rate equals the baseline's."""
+    from justicelab.pbr.baseline import _members, _proven_measures, case_mix_comparison, group_registers
     from justicelab.pbr.contract import load_contract
 
     contract, _ = load_contract(CONTRACTS / "probation_case_mix.yaml")
@@ -181,7 +182,8 @@ def test_case_mix_model_reproduces_its_own_baseline(db):
         attach_tables(engine.con, db)
         restrict_to_snapshot(engine.con, "2021-12-31")
         register, baseline = group_registers(engine, contract)
-        binary, _ = case_mix_against_baseline(engine, contract, baseline, baseline)
+        m = _proven_measures(engine, _members(baseline), "baseline", Rules())
+    binary, _ = case_mix_comparison(pd.concat([m, m.assign(group="cohort")], ignore_index=True), 0.95)
     assert binary["expected_rate"] == pytest.approx(binary["cohort_rate"], abs=1e-9)
 
 
