@@ -15,6 +15,7 @@ import yaml
 from justicelab.cli import main
 from justicelab.data.db import attach_tables, restrict_to_snapshot
 from justicelab.engine import DuckDBEngine
+from justicelab.errors import JusticeLabError
 from justicelab.measures.rules import Rules
 from justicelab.pbr.events import count_reconviction_events
 from justicelab.pbr.statement import measure_contract
@@ -139,6 +140,10 @@ def test_interim_statement_sees_only_what_was_known(paying, db):
     # the first cohort's registered members are the same people as in the final statement
     first = reg[reg["cohort"] == 1]["disposal_id"].tolist()
     assert first == final["register"][final["register"]["cohort"] == 1]["disposal_id"].tolist()
+    # a cohort still filling has no final date and no due date; the pooled rule books nothing before the end
+    assert last["maturity"]["count_final_on"] is None and last["maturity"]["final_not_before"] > "2017-03-31"
+    assert not any("filling" in step and "reaches" in step for step in s["payment"]["steps"])
+    assert not any("pooled" in p["reason"] for p in s["payment"]["payments"]) and s["pooled"]["pays"] is None
     figures = s["interim_figures"]
     assert figures["pre_pilot_years"] == [2013, 2014] and "not the contract measure" in figures["label"]
     assert max(y["releases_to"] for y in figures["years"]) <= "2016-09-30"  # 273 days before the statement
@@ -149,6 +154,7 @@ def test_matching_is_outcome_blind_and_deterministic(paying, db):
     blind = measure_contract(path, db, balance_only=True)
     assert [c["fingerprint"] for c in blind["cohorts"]] == [c["fingerprint"] for c in final["cohorts"]]
     assert "reduction" not in blind["cohorts"][0] and "payment" not in blind
+    assert blind["outcome_tables"] == [] and blind["kind"] == "balance only"  # no outcome table was even built
     again = measure_contract(path, db)
     for s in (again, final):
         s.pop("register")
@@ -200,3 +206,51 @@ def test_cli_writes_the_statement(paying, db, tmp_path, capsys):
     assert not {"forename", "surname", "date_of_birth", "pnc_id"} & set(register.columns)
     assert main(["pbr", str(path), "--db", str(db), "--out", str(out), "--as-of", "2031-01-01"]) == 2
     assert "cannot be dated after" in capsys.readouterr().err
+
+
+def test_closed_cohorts_are_frozen_stored_and_reused(paying, db, tmp_path):
+    path, final = paying
+    store = next(path.parent.glob(path.stem + "-samples/*"))
+    first = final["cohorts"][0]
+    # the stored ids and weights are the fingerprint's bytes: a third party checks them with sha256sum
+    stored = store / "cohort_1" / "matched.csv"
+    assert __import__("hashlib").sha256(stored.read_bytes()).hexdigest() == first["fingerprint"]
+    assert set(pd.read_csv(stored).columns) == {"person_id", "disposal_id", "treated", "weights"}
+    # an interim statement matched from scratch (its own empty folder), when cohort 2 was still filling,
+    # matches cohort 1 to the same people as the final statement: later cohorts do not move its pool
+    interim = measure_contract(path, db, as_of=date(2017, 3, 31), balance_only=True, samples=tmp_path / "fresh")
+    assert interim["cohorts"][0]["fingerprint"] == first["fingerprint"]
+    # a later statement reads the frozen sample instead of matching again, and a tampered one is refused
+    again = measure_contract(path, db, balance_only=True)
+    assert all(c["frozen"] for c in again["cohorts"])
+    stored.write_bytes(stored.read_bytes().replace(b",1.0\n", b",0.5\n", 1))
+    with pytest.raises(JusticeLabError, match="does not match its recorded fingerprint"):
+        measure_contract(path, db, balance_only=True)
+    stored.write_bytes(__import__("justicelab.pbr.frozen", fromlist=["x"]).fingerprint_bytes(
+        pd.read_csv(stored).assign(weights=lambda f: f["weights"].where(f["weights"] != 0.5, 1.0))))
+
+
+@pytest.mark.parametrize("name, as_of", [("doncaster.yaml", date(2016, 7, 1)),
+                                         ("probation_case_mix.yaml", date(2018, 3, 31))])
+def test_interim_baseline_statements_compare_like_with_like(db, name, as_of, tmp_path):
+    """No programme in either place: an interim fall must be noise around zero, not the gap between a
+    half-observed year and a fully observed baseline (the 54-point 'fall' before the fix)."""
+    path = tmp_path / name
+    path.write_text((CONTRACTS / name).read_text())
+    s = measure_contract(path, db, as_of=as_of)
+    final = measure_contract(path, db)
+    assert s["kind"] == "interim" and final["kind"] == "final"
+    r, f = s["results"][0], final["results"][0]
+    se = (r["fall_high_pp"] - r["fall_low_pp"]) / (2 * 1.96)
+    assert abs(r["fall_pp"]) < 3 * se, r
+    # the baseline was cut like the cohort: observed on the same day of its own year, so its rate is the
+    # partial one, well below its final rate
+    shift = date.fromisoformat(r["period"]["from"]) - date.fromisoformat(s["contract"]["settings"]["comparison"]["baseline_from"])
+    assert r["baseline_observed_as_of"] == (as_of - shift).isoformat()
+    assert r["baseline_rate"] < 0.8 * f["baseline_rate"]
+    period_over = as_of >= date.fromisoformat(r["period"]["to"])  # then the whole baseline year, part observed
+    assert (r["baseline_size"] == f["baseline_size"]) if period_over else (r["baseline_size"] < f["baseline_size"])
+    assert f["baseline_observed_as_of"] is None
+    # the balance-only statement of a baseline contract computes no outcome at all
+    blind = measure_contract(path, db, as_of=as_of, balance_only=True)
+    assert "results" not in blind and "payment" not in blind and blind["outcome_tables"] == []

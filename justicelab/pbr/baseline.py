@@ -27,7 +27,7 @@ from scipy import stats
 
 from ..data.db import restrict_to_snapshot
 from ..engine import Engine, run_steps
-from ..measures.cohort import measures_steps
+from ..measures.cohort import index_events_step, measures_steps
 from ..measures.rules import Rules
 from .arithmetic import to_decimal
 from .cohort import build_register
@@ -111,7 +111,7 @@ def _reconvicted(engine: Engine, members: pd.DataFrame, contract: Contract, rule
 def _proven_measures(engine: Engine, members: pd.DataFrame, group: str, rules: Rules) -> pd.DataFrame:
     engine.register_typed("cohort", members[["person_id", "disposal_id", "index_date"]],
                           {"person_id": "BIGINT", "disposal_id": "BIGINT", "index_date": "DATE"})
-    run_steps(engine, measures_steps(rules))
+    run_steps(engine, ([] if engine.has_table("index_events") else [index_events_step()]) + measures_steps(rules))
     return engine.query("SELECT * FROM cohort_measures").assign(group=group)
 
 
