@@ -109,12 +109,13 @@ def test_planted_effect_is_recovered_and_the_contract_pays(paying, db):
     avoided = sum(c["events_avoided"] for c in s["cohorts"])
     assert s["payment"]["total"] == pytest.approx(min(avoided * 20000, 8_000_000))
     assert s["payment"]["returns"]["irr"] is not None
+    assert s["monitor"]["flags"] == []  # a real service effect, no gaming: the composition is stable
     assert s["provenance"]["contract_sha256"] == s["contract"]["sha256"] and len(s["provenance"]["database"]["sha256"]) == 64
 
 
 def test_a_prison_without_the_service_does_not_pay(db, tmp_path):
     path = contract_file(tmp_path, cohorts__size=260, eligibility__prisons=["HMP Yare Fields"])
-    s = measure_contract(path, db)
+    s = measure_contract(path, db, monitor=False)
     truth = true_reductions(db, s["register"])  # no service here; a few men had the prison mentors
     for c in s["cohorts"]:
         assert abs(truth[c["cohort"]]) < 0.03
@@ -126,7 +127,7 @@ def test_a_prison_without_the_service_does_not_pay(db, tmp_path):
 
 def test_interim_statement_sees_only_what_was_known(paying, db):
     path, final = paying
-    s = measure_contract(path, db, as_of=date(2017, 3, 31))
+    s = measure_contract(path, db, as_of=date(2017, 3, 31), monitor=False)
     assert s["kind"] == "interim" and s["headline"].endswith("interim figures.") or "would be due" in s["headline"]
     reg = s["register"]
     assert reg["index_date"].max() <= pd.Timestamp("2017-03-31")
@@ -151,7 +152,7 @@ def test_interim_statement_sees_only_what_was_known(paying, db):
 
 def test_matching_is_outcome_blind_and_deterministic(paying, db):
     path, final = paying
-    blind = measure_contract(path, db, balance_only=True)
+    blind = measure_contract(path, db, balance_only=True, monitor=False)
     assert [c["fingerprint"] for c in blind["cohorts"]] == [c["fingerprint"] for c in final["cohorts"]]
     assert "reduction" not in blind["cohorts"][0] and "payment" not in blind
     assert blind["outcome_tables"] == [] and blind["kind"] == "balance only"  # no outcome table was even built
@@ -162,7 +163,7 @@ def test_matching_is_outcome_blind_and_deterministic(paying, db):
 
 
 def test_baseline_contracts(db):
-    s = measure_contract(CONTRACTS / "doncaster.yaml", db)
+    s = measure_contract(CONTRACTS / "doncaster.yaml", db, monitor=False)
     (r,) = s["results"]
     assert r["fall_pp"] == pytest.approx(100 * (r["baseline_rate"] - r["cohort_rate"]))
     assert abs(r["fall_pp"]) < 3 * (r["fall_high_pp"] - r["fall_low_pp"]) / (2 * 1.96)  # HMP Donmouth: no programme
@@ -170,7 +171,7 @@ def test_baseline_contracts(db):
     # the weakness of an unmatched baseline that the Doncaster evaluation itself noted)
     assert r["threshold_met"] == (r["fall_pp"] >= 5)
     assert s["payment"]["total"] == (1_200_000 if r["threshold_met"] else 0)
-    p = measure_contract(CONTRACTS / "probation_case_mix.yaml", db)
+    p = measure_contract(CONTRACTS / "probation_case_mix.yaml", db, monitor=False)
     binary, freq = p["results"]
     assert binary["cohort_size"] > 1000 and freq["cohort_reoffenders"] > 300
     assert binary["fall_low_pp"] < binary["fall_pp"] < binary["fall_high_pp"]
@@ -218,14 +219,15 @@ def test_closed_cohorts_are_frozen_stored_and_reused(paying, db, tmp_path):
     assert set(pd.read_csv(stored).columns) == {"person_id", "disposal_id", "treated", "weights"}
     # an interim statement matched from scratch (its own empty folder), when cohort 2 was still filling,
     # matches cohort 1 to the same people as the final statement: later cohorts do not move its pool
-    interim = measure_contract(path, db, as_of=date(2017, 3, 31), balance_only=True, samples=tmp_path / "fresh")
+    interim = measure_contract(path, db, as_of=date(2017, 3, 31), balance_only=True, samples=tmp_path / "fresh",
+                               monitor=False)
     assert interim["cohorts"][0]["fingerprint"] == first["fingerprint"]
     # a later statement reads the frozen sample instead of matching again, and a tampered one is refused
-    again = measure_contract(path, db, balance_only=True)
+    again = measure_contract(path, db, balance_only=True, monitor=False)
     assert all(c["frozen"] for c in again["cohorts"])
     stored.write_bytes(stored.read_bytes().replace(b",1.0\n", b",0.5\n", 1))
     with pytest.raises(JusticeLabError, match="does not match its recorded fingerprint"):
-        measure_contract(path, db, balance_only=True)
+        measure_contract(path, db, balance_only=True, monitor=False)
     stored.write_bytes(__import__("justicelab.pbr.frozen", fromlist=["x"]).fingerprint_bytes(
         pd.read_csv(stored).assign(weights=lambda f: f["weights"].where(f["weights"] != 0.5, 1.0))))
 
@@ -237,8 +239,8 @@ def test_interim_baseline_statements_compare_like_with_like(db, name, as_of, tmp
     half-observed year and a fully observed baseline (the 54-point 'fall' before the fix)."""
     path = tmp_path / name
     path.write_text((CONTRACTS / name).read_text())
-    s = measure_contract(path, db, as_of=as_of)
-    final = measure_contract(path, db)
+    s = measure_contract(path, db, as_of=as_of, monitor=False)
+    final = measure_contract(path, db, monitor=False)
     assert s["kind"] == "interim" and final["kind"] == "final"
     r, f = s["results"][0], final["results"][0]
     se = (r["fall_high_pp"] - r["fall_low_pp"]) / (2 * 1.96)
@@ -252,5 +254,38 @@ def test_interim_baseline_statements_compare_like_with_like(db, name, as_of, tmp
     assert (r["baseline_size"] == f["baseline_size"]) if period_over else (r["baseline_size"] < f["baseline_size"])
     assert f["baseline_observed_as_of"] is None
     # the balance-only statement of a baseline contract computes no outcome at all
-    blind = measure_contract(path, db, as_of=as_of, balance_only=True)
+    blind = measure_contract(path, db, as_of=as_of, balance_only=True, monitor=False)
     assert "results" not in blind and "payment" not in blind and blind["outcome_tables"] == []
+
+
+@pytest.mark.slow
+def test_gaming_monitor_flags_the_gaming_provider_and_not_an_honest_one(db, tmp_path):
+    """Seeds 003/004: a prison that transfers its high-risk men out before release (cherry-picking) and a
+    region whose provider scores its own assessments higher are planted in a copy of the database; the
+    monitor flags both, and flags neither the same contracts on the honest database nor honest providers."""
+    import shutil
+
+    from justicelab.data.synth.gaming import GAMING_PRISON, GAMING_REGION, plant_gaming
+    from justicelab.pbr.contract import parse_contract
+    from justicelab.pbr.monitor import monitor
+
+    gamed = tmp_path / "gamed.duckdb"
+    shutil.copy(db, gamed)
+    planted = plant_gaming(gamed)
+    assert planted["releases_transferred"] > 200 and planted["assessments_inflated"] > 1000
+
+    def flags(text: str, path) -> list[str]:
+        with DuckDBEngine() as engine:
+            attach_tables(engine.con, path)
+            restrict_to_snapshot(engine.con, "2021-12-31")
+            return monitor(engine, parse_contract(text), date(2021, 12, 31))["flags"]
+
+    prison = (CONTRACTS / "peterborough.yaml").read_text()
+    region = (CONTRACTS / "probation_case_mix.yaml").read_text()
+    cherry = prison.replace("HMP Nenebridge", GAMING_PRISON).replace("released_from: 2015-01-01",
+                                                                     "released_from: 2016-01-01")
+    inflated = region.replace("North West", GAMING_REGION)
+    assert "mean assessed risk score" in flags(cherry, gamed)
+    assert {"mean assessed risk score", "share assessed at high risk (score >= 0.75)"} <= set(flags(inflated, gamed))
+    assert flags(cherry, db) == [] and flags(inflated, db) == []  # the same contracts, honest data
+    assert flags(prison, gamed) == [] and flags(region, gamed) == []  # honest providers in the gamed world

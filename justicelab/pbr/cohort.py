@@ -22,10 +22,13 @@ def _quote(values: list[str]) -> str:
 
 def population_clause(contract: Contract, prisons: str = "contract") -> str:
     """Who is looked at: the contract's prisons/regions ("contract"), releases from every other prison
-    ("other_prisons", the comparison pool) or everyone ("any": the national reference)."""
+    ("other_prisons", the comparison pool), everyone outside the contract's population ("elsewhere") or
+    everyone ("any": the national reference)."""
     e = contract.eligibility
     if prisons == "any":
         return "TRUE"
+    if prisons == "elsewhere":  # everyone outside the contract's population: the national trend
+        return f"NOT ({population_clause(contract, 'contract')})" if (e.prisons or e.regions) else "FALSE"
     parts = []
     if e.prisons and prisons == "contract":
         parts.append(f"e.prison IN ({_quote(e.prisons)})")

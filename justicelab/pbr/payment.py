@@ -172,8 +172,9 @@ def baseline_payments(contract: Contract, results: list[dict]) -> Ledger:
         name = f"Cohort {r['cohort']} " if r.get("cohort") is not None else ""
         state = " (still filling)" if r.get("status") == "filling" else (
             " (provisional: the count is not final)" if provisional else "")
+        text = f"{shown}" if places is not None else f"{float(shown):.2f}"
         book.say(f"{name}{r['measure'].replace('_', ' ')}{state}: {ref_name} {float(ref):.3f}, this period "
-                 f"{float(now):.3f}: a fall of {shown} {unit}.")
+                 f"{float(now):.3f}: a fall of {text} {unit}.")
         r["significant"] = bool(r.get("p_value") is not None and r["p_value"] < alpha)
         if r.get("status") == "filling":
             r["threshold_met"], r["decision"] = False, "no decision while the cohort is filling"

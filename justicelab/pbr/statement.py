@@ -23,6 +23,7 @@ from .cohort import build_register
 from .contract import Contract, load_contract
 from .frozen import SampleStore
 from .interim import interim_figures
+from .monitor import monitor as gaming_monitor
 from .matched import cohort_status, count_outcomes, drop_frames, match_cohorts
 from .maturity import completeness_curve, maturity
 from .payment import all_counts_final, baseline_payments, matched_payments, returns
@@ -125,9 +126,9 @@ def default_samples(contract_path: str | Path) -> Path:
 
 def measure_contract(contract_path: str | Path, db_path: str | Path, as_of: date | None = None,
                      balance_only: bool = False, progress: Callable[[str], None] = lambda s: None,
-                     samples: str | Path | None = None) -> dict:
+                     samples: str | Path | None = None, monitor: bool = True) -> dict:
     """An outcome statement. Matched samples of closed cohorts are frozen in `samples` (default: beside the
-    contract) and reused by every later statement."""
+    contract) and reused by every later statement. `monitor` adds the gaming monitor (composition only)."""
     contract, contract_hash = load_contract(contract_path)
     store = SampleStore(Path(samples) if samples else default_samples(contract_path), contract_hash)
     db_path = require_database(db_path)
@@ -148,6 +149,9 @@ def measure_contract(contract_path: str | Path, db_path: str | Path, as_of: date
             section = _measure_baseline(engine, contract, as_of, curve, balance_only)
         progress("interim figures")
         section["interim_figures"] = None if balance_only else interim_figures(engine, contract, as_of)
+        if monitor:
+            progress("gaming monitor")
+            section["monitor"] = gaming_monitor(engine, contract, as_of)
         section["outcome_tables"] = outcome_tables(engine)
         if balance_only and section["outcome_tables"]:
             raise AssertionError(f"an outcome-blind run computed outcomes: {section['outcome_tables']}")
