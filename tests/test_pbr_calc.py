@@ -15,6 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from justicelab.cli import main
+from justicelab.errors import JusticeLabError
 from justicelab.pbr.arithmetic import Thresholds, decide
 from justicelab.pbr.baseline import binary_comparison
 from justicelab.pbr.calc import calculate
@@ -168,3 +169,27 @@ def test_payment_is_monotone_in_the_effect(figures, fewer):
         update={"pooled_cohorts": None})})
     better = [(n, max(t - fewer, 0), c) for n, t, c in figures]
     assert _ledger(contract, better)["total"] >= _ledger(contract, figures)["total"] - 1e-9
+
+
+def test_cash_flows_with_staged_drawdowns_hand_worked():
+    """Invest 50 now and 50 a year later, receive 121 two years in: -50 - 50x + 121x^2 = 0 with x = 1/(1+r),
+    so x = (50 + sqrt(50^2 + 4 x 121 x 50)) / 242 and r = 1/x - 1 (about 13.4%)."""
+    import math
+
+    text = (DATA / "peterborough_published.yaml").read_text() + (
+        "investment:\n  amount: 100\n  invested_on: 2012-01-01\n"
+        "  drawdowns: [{drawn_on: 2012-01-01, amount: 50}, {drawn_on: 2013-01-01, amount: 50}]\n")
+    contract = parse_contract(text.replace("price_per_event: 1", "price_per_event: 0.121"))
+    # cohort 1 alone, final at the end: 1000 events avoided x 0.121 = 121, due 2013-10-03 + 90 days
+    out = calculate(contract, {"as_of": date(2017, 1, 1), "cohorts": [
+        {"cohort": 1, "size": 1000, "treated_per_100": "100", "comparison_per_100": "200", "final_on": "2013-10-03"}]})
+    flows = out["returns"]["cash_flows"]
+    assert [(f["date"], f["amount"]) for f in flows] == [("2012-01-01", -50), ("2013-01-01", -50),
+                                                         ("2014-01-01", pytest.approx(121))]
+    assert flows[-1]["balance"] == pytest.approx(21)
+    x = (50 + math.sqrt(50 ** 2 + 4 * 121 * 50)) / 242
+    # the IRR uses actual days / 365.25, so the hand figure with whole years is close, not equal
+    assert out["returns"]["irr"] == pytest.approx(1 / x - 1, abs=0.002)
+    bad = text.replace("{drawn_on: 2013-01-01, amount: 50}", "{drawn_on: 2013-01-01, amount: 40}")
+    with pytest.raises(JusticeLabError, match="drawdowns must add up"):
+        parse_contract(bad)

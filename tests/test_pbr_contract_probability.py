@@ -71,3 +71,22 @@ def test_contract_problems_are_one_line_with_field_and_line(tmp_path, capsys, te
     err = capsys.readouterr().err
     # one message (the console may wrap it at the terminal's width), no traceback
     assert "Traceback" not in err and err.count("error:") == 1 and str(caught.value)[-30:] in " ".join(err.split())
+
+
+def test_chance_of_paying_with_no_effect_against_simulation():
+    """A Doncaster-sized contract (300 releases a year, 35% reconvicted, 5-point threshold): the normal
+    approximation against 20,000 simulated pairs of years with no change."""
+    import numpy as np
+
+    from justicelab.pbr.probability import chance_at_zero
+
+    rng = np.random.default_rng(3)
+    n, p = 300, 0.35
+    fall = rng.binomial(n, p, 20000) / n - rng.binomial(n, p, 20000) / n
+    se = np.sqrt(2 * p * (1 - p) / n)
+    assert chance_at_zero(se, 0.05) == pytest.approx((fall >= 0.05).mean(), abs=0.015)
+    assert 0.05 < chance_at_zero(se, 0.05) < 0.15  # about one year in ten pays by chance
+    # a significance gate at 95% lifts the bar to 1.96 SE (7.6 points here)
+    assert chance_at_zero(se, 0.05, 0.05) == pytest.approx((fall >= 1.96 * se).mean(), abs=0.01)
+    # a price per outcome with no threshold and no gate pays half the time with no effect
+    assert chance_at_zero(se, 0.0) == pytest.approx(0.5)

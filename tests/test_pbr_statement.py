@@ -110,6 +110,10 @@ def test_planted_effect_is_recovered_and_the_contract_pays(paying, db):
     assert s["payment"]["total"] == pytest.approx(min(avoided * 20000, 8_000_000))
     assert s["payment"]["returns"]["irr"] is not None
     assert s["monitor"]["flags"] == []  # a real service effect, no gaming: the composition is stable
+    # with no effect the design rarely pays; the last cohort (period over, fewer than 260) is short of size
+    assert s["probability"]["at_zero_effect"]["p_any_payment"] < 0.2
+    assert [c["short_of_size"] for c in s["cohorts"]] == [c["treated"] < 260 for c in s["cohorts"]]
+    assert s["cohorts"][-1]["short_of_size"]
     assert s["provenance"]["contract_sha256"] == s["contract"]["sha256"] and len(s["provenance"]["database"]["sha256"]) == 64
 
 
@@ -171,6 +175,8 @@ def test_baseline_contracts(db):
     # the weakness of an unmatched baseline that the Doncaster evaluation itself noted)
     assert r["threshold_met"] == (r["fall_pp"] >= 5)
     assert s["payment"]["total"] == (1_200_000 if r["threshold_met"] else 0)
+    (chance,) = s["probability"]["at_zero_effect"]  # Donmouth's sizes: a 5-point fall by chance about 1 in 10
+    assert 0.03 < chance["p_pays_at_zero_effect"] < 0.25
     p = measure_contract(CONTRACTS / "probation_case_mix.yaml", db, monitor=False)
     binary, freq = p["results"]
     assert binary["cohort_size"] > 1000 and freq["cohort_reoffenders"] > 300

@@ -131,7 +131,7 @@ class Payment(_Strict):
 
 
 class Drawdown(_Strict):
-    on: date
+    drawn_on: date  # ("on" would read as a boolean in YAML)
     amount: float = Field(gt=0)
 
 
@@ -248,7 +248,7 @@ def parse_contract(text: str, name: str = "contract") -> Contract:
         line = next((lines[loc[:i]] for i in range(len(loc), 0, -1) if loc[:i] in lines), None)
         at = f" (line {line})" if line else ""
         msg = first["msg"].removeprefix("Value error, ")
-        if loc[-1].endswith("threshold") and first["type"] == "less_than_equal":
+        if loc and loc[-1].endswith("threshold") and first["type"] == "less_than_equal":
             msg = "a threshold is a share (0.10 is 10%) and cannot be over 100%"
         raise JusticeLabError(f"{name}: {where}{at}: {msg}") from None
 

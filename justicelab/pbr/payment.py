@@ -221,7 +221,7 @@ def cash_flows(contract: Contract, book: Ledger) -> list[dict]:
     inv = contract.investment
     if inv is None:
         return []
-    rows = [(d.on, -d.amount, "investment drawdown") for d in (inv.drawdowns or [])] or \
+    rows = [(d.drawn_on, -d.amount, "investment drawdown") for d in (inv.drawdowns or [])] or \
         [(inv.invested_on, -inv.amount, "investment")]
     rows += [(date.fromisoformat(x["due"]), x["amount"], x["reason"]) for x in book.payments if x["due"]]
     out, balance = [], 0.0

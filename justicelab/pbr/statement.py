@@ -23,10 +23,11 @@ from .cohort import build_register
 from .contract import Contract, load_contract
 from .frozen import SampleStore
 from .interim import interim_figures
-from .monitor import monitor as gaming_monitor
 from .matched import cohort_status, count_outcomes, drop_frames, match_cohorts
 from .maturity import completeness_curve, maturity
+from .monitor import monitor as gaming_monitor
 from .payment import all_counts_final, baseline_payments, matched_payments, returns
+from .probability import baseline_chance_at_zero, minimum_detectable_reduction, simulate_payment_probability
 
 OUTCOME_TABLES = ("reconviction_event_list", "reconviction_events", "reoffences", "outcomes", "cohort_measures")
 
@@ -34,7 +35,6 @@ OUTCOME_TABLES = ("reconviction_event_list", "reconviction_events", "reoffences"
 def outcome_tables(engine) -> list[str]:
     """Outcome tables present in the session: none may exist in a balance-only (outcome-blind) run."""
     return [t for t in OUTCOME_TABLES if engine.has_table(t)]
-from .probability import minimum_detectable_reduction, simulate_payment_probability
 
 
 def _register_summary(register) -> list[dict]:
@@ -59,6 +59,9 @@ def _probability(contract: Contract, cohorts: list[dict]) -> dict:
            "at_assumed_effect": simulate_payment_probability(
                sizes, c.ratio, mean, contract.planning.assumed_reduction, p.cohort_threshold or 9.9,
                p.pooled_threshold or 9.9, dispersion, 4000, contract.seed),
+           "at_zero_effect": simulate_payment_probability(
+               sizes, c.ratio, mean, 0.0, p.cohort_threshold or 9.9, p.pooled_threshold or 9.9, dispersion, 4000,
+               contract.seed),
            "at_threshold_effect": simulate_payment_probability(
                [size], c.ratio, mean, p.cohort_threshold or 0.1, p.cohort_threshold or 9.9, 9.9, dispersion, 4000,
                contract.seed)["p_each_cohort_pays"][0]}
@@ -115,7 +118,7 @@ def _measure_baseline(engine, contract: Contract, as_of: date, curve, balance_on
         raise JusticeLabError("the baseline year's results are not yet final on the statement date")
     results = baseline_results(engine, contract, register, baseline, as_of, curve)
     book = baseline_payments(contract, results)
-    return {**section, "results": results, "ledger": book}
+    return {**section, "results": results, "ledger": book, "probability": baseline_chance_at_zero(contract, results)}
 
 
 def default_samples(contract_path: str | Path) -> Path:
