@@ -110,8 +110,13 @@ def test_planted_effect_is_recovered_and_the_contract_pays(paying, db):
     assert s["payment"]["total"] == pytest.approx(min(avoided * 20000, 8_000_000))
     assert s["payment"]["returns"]["irr"] is not None
     assert s["monitor"]["flags"] == []  # a real service effect, no gaming: the composition is stable
-    # with no effect the design rarely pays; the last cohort (period over, fewer than 260) is short of size
-    assert s["probability"]["at_zero_effect"]["p_any_payment"] < 0.2
+    # with no effect: cohorts of 260 each pay by chance now and then, so that with several cohorts some payment
+    # is likely: at least as often as independent cohorts would give, and less often than at the assumed effect
+    zero = s["probability"]["at_zero_effect"]
+    assert all(0 < p < 0.3 for p in zero["p_each_cohort_pays"])
+    assert zero["p_any_payment"] >= 1 - np.prod([1 - p for p in zero["p_each_cohort_pays"]]) - 0.02
+    assert zero["p_any_payment"] < s["probability"]["at_assumed_effect"]["p_any_payment"]
+    # the last cohort (contract period over, fewer than 260) is short of its contracted size
     assert [c["short_of_size"] for c in s["cohorts"]] == [c["treated"] < 260 for c in s["cohorts"]]
     assert s["cohorts"][-1]["short_of_size"]
     assert s["provenance"]["contract_sha256"] == s["contract"]["sha256"] and len(s["provenance"]["database"]["sha256"]) == 64
