@@ -20,7 +20,7 @@ from justicelab.pbr.arithmetic import Thresholds, decide
 from justicelab.pbr.baseline import binary_comparison
 from justicelab.pbr.calc import calculate
 from justicelab.pbr.contract import load_contract, parse_contract
-from justicelab.pbr.payment import baseline_payments, matched_payments
+from justicelab.pbr.payment import baseline_payments
 
 DATA = Path(__file__).parent / "data" / "pbr"
 PETERBOROUGH, _ = load_contract(DATA / "peterborough_published.yaml")

@@ -28,8 +28,8 @@ Figures file (YAML or JSON)::
 """
 from __future__ import annotations
 
+import json
 from datetime import date, timedelta
-from decimal import Decimal
 from pathlib import Path
 
 import yaml
@@ -134,6 +134,4 @@ def load_figures(path: str | Path) -> dict:
 
 def jsonable(result: dict) -> dict:
     """Decimals as strings, so the JSON keeps them exact."""
-    import json
-
-    return json.loads(json.dumps(result, default=lambda x: str(x) if isinstance(x, Decimal) else str(x)))
+    return json.loads(json.dumps(result, default=str))
