@@ -58,7 +58,8 @@ BASE = (CONTRACTS / "peterborough.yaml").read_text()
     (BASE.replace("pooled_threshold: 0.075", "pooled_threshold: 0.075\n  cap: 1"), "duplicate key 'cap'"),
     (BASE.replace("cap: 8000000", "cap: -5"), r"payment.cap \(line 29\): .*greater than or equal to 0"),
     (BASE.replace("min_age: 18", "min_age: -1"), r"eligibility.min_age \(line 9\): .*greater than or equal to 0"),
-])
+], ids=["plain text", "yaml list", "31 February", "threshold over 100%", "duplicate key", "negative cap",
+        "negative minimum age"])
 def test_contract_problems_are_one_line_with_field_and_line(tmp_path, capsys, text, message):
     bad = tmp_path / "bad.yaml"
     bad.write_text(text)

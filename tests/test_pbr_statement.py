@@ -102,6 +102,11 @@ def test_planted_effect_is_recovered_and_the_contract_pays(paying, db):
         assert c["comparison_people"] > 5 * c["treated_matched"]  # up to 10 each, with replacement
         # R from the printed events per 100, as the contract defines it
         assert c["reduction"] == pytest.approx(1 - c["treated_per_100"] / c["comparison_per_100"])
+        # the risk bands partition the cohort, and their T's average back to the cohort's T
+        bands = c["by_risk_band"]
+        assert sum(b["cohort_members"] for b in bands) == c["treated_matched"]
+        assert np.average([b["treated_per_100"] for b in bands], weights=[b["cohort_members"] for b in bands]) == \
+            pytest.approx(c["treated_per_100"])
     assert np.mean(list(truth.values())) > 0.10
     sizes = [c["treated_matched"] for c in s["cohorts"]]
     assert s["pooled"]["reduction"] == pytest.approx(np.average([c["reduction"] for c in s["cohorts"]], weights=sizes))

@@ -20,7 +20,8 @@ import pandas as pd
 from ..errors import JusticeLabError
 
 FINGERPRINT_COLUMNS = ["person_id", "disposal_id", "treated", "weights"]
-PAIR_COLUMNS = ["person_id", "disposal_id", "index_date", "treated", "unit", "subclass", "weights", "distance"]
+PAIR_COLUMNS = ["person_id", "disposal_id", "index_date", "treated", "unit", "subclass", "weights", "distance",
+                "ogrs_score", "has_assessment"]  # risk, for results by risk band
 
 
 def fingerprint_bytes(matched: pd.DataFrame) -> bytes:

@@ -88,3 +88,50 @@ def monitor(engine: Engine, contract: Contract, as_of: date, rules: Rules = Rule
             "flags": flags, "summary": ("Composition changed in ways the provider controls: " + "; ".join(flags) +
                                         ". Check for cherry-picking or assessment drift before paying."
                                         if flags else "No sign of cherry-picking or assessment drift.")}
+
+
+BANDS = ((0.0, 0.5, "low (under 0.50)"), (0.5, 0.75, "medium (0.50 to 0.74)"), (0.75, 0.9, "high (0.75 to 0.89)"),
+         (0.9, 1.01, "very high (0.90 and over)"))
+
+
+def _band(score: float, assessed: int) -> str:
+    if not assessed:
+        return "not assessed"
+    return next(label for lo, hi, label in BANDS if lo <= score < hi)
+
+
+def results_by_risk_band(pairs: pd.DataFrame) -> dict:
+    """After outcomes are counted: a cohort's result by the risk band of its members (each comparison person
+    follows the match set it serves), and the share of events among the riskiest quarter. A provider that
+    parks its hardest cases shows its effect in the low bands only, and its riskiest keep their share.
+    `pairs`: one row per cohort member and per (member, comparison person), with subclass, weights,
+    events, ogrs_score and has_assessment."""
+    treated = pairs[pairs["treated"] == 1]
+    band = pd.Series([_band(s, a) for s, a in zip(treated["ogrs_score"], treated["has_assessment"])],
+                     index=treated["subclass"].to_numpy())
+    p = pairs.assign(band=pairs["subclass"].map(band))
+    rows = []
+    for label in [b[2] for b in BANDS] + ["not assessed"]:
+        g = p[p["band"] == label]
+        t, c = g[g["treated"] == 1], g[g["treated"] == 0]
+        if t.empty or c.empty:
+            continue
+        t100 = 100 * float(t["events"].mean())
+        c100 = 100 * float((c["events"] * c["weights"]).sum() / c["weights"].sum())
+        rows.append({"band": label, "cohort_members": len(t), "treated_per_100": t100, "comparison_per_100": c100,
+                     "reduction": (c100 - t100) / c100 if c100 > 0 else None})
+    return {"by_risk_band": rows, "riskiest_quarter_share_of_events": _riskiest_share(p)}
+
+
+def _riskiest_share(p: pd.DataFrame) -> dict:
+    """Share of all events held by the riskiest quarter of the assessed (weighted for the comparison; the
+    person who crosses the quarter is in)."""
+    out = {}
+    for name, g in (("cohort", p[p["treated"] == 1]), ("comparison", p[p["treated"] == 0])):
+        g = g[g["has_assessment"] == 1]
+        w = g["weights"].astype(float)
+        order = g["ogrs_score"].astype(float).sort_values(ascending=False, kind="stable").index
+        top = (w.loc[order].cumsum() - w.loc[order]) < 0.25 * w.sum()
+        events = g["events"] * w
+        out[name] = float(events.loc[order][top].sum() / events.sum()) if events.sum() > 0 else None
+    return out
