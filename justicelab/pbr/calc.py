@@ -106,7 +106,12 @@ def calculate(contract: Contract, figures: dict) -> dict:
         as_of = as_of if isinstance(as_of, date) else date.fromisoformat(str(as_of))
     except ValueError:
         raise JusticeLabError(f"figures: as_of '{as_of}' is not a date (YYYY-MM-DD)") from None
+    if not all(isinstance(r, dict) for r in figures["cohorts"]):
+        raise JusticeLabError("figures: each entry of 'cohorts:' is a set of fields (cohort:, size:, ...)")
     rows = [(int(r.get("cohort", i + 1)), r) for i, r in enumerate(figures["cohorts"])]
+    for k, r in rows:
+        if _get(r, "size", k) <= 0:
+            raise JusticeLabError(f"figures: cohort {k}: size must be positive")
     if contract.type == "matched_comparison":
         cohorts = [_matched(r, k) for k, r in rows]
         book = matched_payments(contract, cohorts, as_of)
