@@ -139,6 +139,11 @@ def test_cli_pbr_calc(tmp_path, capsys):
     figures.write_text("cohorts: [{cohort: 1, size: 1000, treated_per_100: lots, comparison_per_100: 155}]\n")
     assert main(["pbr-calc", str(DATA / "peterborough_published.yaml"), str(figures)]) == 2
     assert "treated_per_100 'lots' is not a number" in capsys.readouterr().err
+    for text, message in (("[1, 2]\n", "expected a 'cohorts:' list"), ("cohorts: [1]\n", "is a set of fields"),
+                          ("cohorts: [{cohort: 1, size: 0}]\n", "size must be positive")):
+        figures.write_text(text)
+        assert main(["pbr-calc", str(DATA / "peterborough_published.yaml"), str(figures)]) == 2
+        assert message in " ".join(capsys.readouterr().err.split())
 
 
 cohort_figures = st.lists(st.tuples(st.integers(50, 3000), st.integers(0, 300), st.integers(1, 300)),
