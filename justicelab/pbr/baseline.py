@@ -195,12 +195,3 @@ def baseline_results(engine: Engine, contract: Contract, register: pd.DataFrame,
                      status=status, maturity=mat, **like)
         out += results
     return out
-
-
-def cohort_dates(register: pd.DataFrame) -> pd.Series:
-    return register.loc[register["position"].notna(), "index_date"]
-
-
-def baseline_mature(baseline: pd.DataFrame, as_of: date, rules: Rules = Rules()) -> bool:
-    last = pd.to_datetime(cohort_dates(baseline)).max()
-    return bool(pd.notna(last) and (last + pd.Timedelta(days=rules.last_proven_day)).date() <= as_of)

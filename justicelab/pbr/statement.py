@@ -18,7 +18,7 @@ from ..engine import DuckDBEngine
 from ..errors import JusticeLabError
 from ..provenance import code_version, sha256_of
 from .arithmetic import reaches
-from .baseline import baseline_mature, baseline_results, group_registers
+from .baseline import baseline_results, group_registers
 from .cohort import build_register
 from .contract import Contract, load_contract
 from .frozen import SampleStore
@@ -114,8 +114,6 @@ def _measure_baseline(engine, contract: Contract, as_of: date, curve, balance_on
                "baseline_summary": _register_summary(baseline)}
     if balance_only:  # outcome-blind: registers and case mix only, no outcome is computed
         return section
-    if not baseline_mature(baseline, as_of):
-        raise JusticeLabError("the baseline year's results are not yet final on the statement date")
     results = baseline_results(engine, contract, register, baseline, as_of, curve)
     book = baseline_payments(contract, results)
     return {**section, "results": results, "ledger": book, "probability": baseline_chance_at_zero(contract, results)}
