@@ -50,7 +50,7 @@ def _get(row: dict, key: str, k: int):
         raise JusticeLabError(f"figures: cohort {k}: {key} '{row[key]}' is not a number") from None
 
 
-def _maturity(row: dict, k: int) -> dict:
+def _maturity(row: dict) -> dict:
     final_on = row.get("final_on")
     return {"final": bool(row.get("final", True)) and not row.get("filling", False),
             "count_final_on": None if final_on is None else str(final_on), "typical_share_present": None}
@@ -64,7 +64,7 @@ def _matched(row: dict, k: int) -> dict:
         raise JusticeLabError(f"figures: cohort {k}: comparison_per_100 must be positive")
     return {"cohort": k, "treated_matched": n, "treated": n, "treated_per_100": float(t), "comparison_per_100": float(c),
             "reduction_exact": (c - t) / c, "reduction": float((c - t) / c), "events_avoided": float((c - t) / 100 * n),
-            "status": "filling" if row.get("filling") else "complete", "maturity": _maturity(row, k)}
+            "status": "filling" if row.get("filling") else "complete", "maturity": _maturity(row)}
 
 
 def _baseline(row: dict, k: int, contract: Contract) -> list[dict]:
@@ -91,7 +91,7 @@ def _baseline(row: dict, k: int, contract: Contract) -> list[dict]:
                     if "frequency_p_value" in row else None)
         results.append(freq)
     for x in results:
-        x.update(cohort=k, status="filling" if row.get("filling") else "complete", maturity=_maturity(row, k))
+        x.update(cohort=k, status="filling" if row.get("filling") else "complete", maturity=_maturity(row))
     return results
 
 
