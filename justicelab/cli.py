@@ -407,7 +407,7 @@ def pbr(contract: Path = typer.Argument(..., help="The contract file (YAML): see
     from .report.statement import write_statement
 
     when = _parse_date(as_of, "--as-of")
-    with _steps(6, "outcome statement") as advance:
+    with _steps(7, "outcome statement") as advance:
         statement = measure_contract(contract, db, when, balance_only=balance_only, progress=advance, samples=samples)
         advance("writing")
         paths = write_statement(statement, out, pdf=pdf)
