@@ -258,7 +258,7 @@ def _demo_pbr(db: Path, out: Path) -> Path:
 
     contract = resources.files("justicelab.pbr").joinpath("contracts/peterborough.yaml")
     with resources.as_file(contract) as path:
-        statement = measure_contract(path, db)
+        statement = measure_contract(path, db, samples=out / "samples")
     _print_statement(statement)
     return write_statement(statement, out)["html"]
 
@@ -416,14 +416,16 @@ def pbr(contract: Path = typer.Argument(..., help="The contract file (YAML): see
         as_of: Optional[str] = typer.Option(None, "--as-of", help="Statement date (YYYY-MM-DD); default: the "
                                             "database's snapshot date. Later data are ignored."),
         balance_only: bool = typer.Option(False, "--balance-only", help="Match and report balance; count no outcome."),
-        pdf: bool = typer.Option(True, "--pdf/--no-pdf", help="Also write the PDF.")):
+        pdf: bool = typer.Option(True, "--pdf/--no-pdf", help="Also write the PDF."),
+        samples: Optional[Path] = typer.Option(None, "--samples", help="Folder of frozen matched samples (default: "
+                                               "<contract>-samples beside the contract).")):
     """Payment by results: an outcome statement for a contract, as of a date."""
     from .pbr.statement import measure_contract
     from .report.statement import write_statement
 
     when = _parse_date(as_of, "--as-of")
-    with _steps(6, "outcome statement") as advance:
-        statement = measure_contract(contract, db, when, balance_only=balance_only, progress=advance)
+    with _steps(7, "outcome statement") as advance:
+        statement = measure_contract(contract, db, when, balance_only=balance_only, progress=advance, samples=samples)
         advance("writing")
         paths = write_statement(statement, out, pdf=pdf)
     _print_statement(statement)
@@ -441,10 +443,14 @@ def _print_statement(s: dict) -> None:
         console.print(f"  pooled R {100 * s['pooled']['reduction']:.1f}%")
     for r in s.get("results", []):
         fall = r.get("fall_pp", r.get("fall"))
-        console.print(f"  {r['measure']}: fall {fall:.2f} ({'threshold met' if r['threshold_met'] else 'not met'})")
+        console.print(f"  cohort {r.get('cohort', '')} {r['measure']}: fall {fall:.2f} ({r.get('decision', '')})")
     if s.get("headline"):
         console.print(s["headline"])
 
+
+from .cli_pbr import register as _register_pbr  # noqa: E402 (pbr-calc lives in its own module)
+
+_register_pbr(app)
 
 service_app = typer.Typer(help="The data lab service: accounts and tokens.", no_args_is_help=True)
 app.add_typer(service_app, name="service")

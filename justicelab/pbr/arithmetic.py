@@ -9,6 +9,8 @@ of return of the investment and the payments.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import ROUND_DOWN, ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal, localcontext
+from fractions import Fraction
 
 import numpy as np
 from scipy import optimize, stats
@@ -36,17 +38,49 @@ def pooled_reduction(reductions: list[float], sizes: list[int]) -> float:
     return float(np.average(reductions, weights=sizes))
 
 
+def to_decimal(x) -> Decimal:
+    """A figure as a decimal: a Fraction (computed from counts) exactly to 28 digits; a float or string as
+    written (0.1 is 1/10, not the binary number nearest to it)."""
+    if isinstance(x, Decimal):
+        return x
+    if isinstance(x, Fraction):
+        with localcontext() as ctx:
+            ctx.prec = 28
+            return Decimal(x.numerator) / Decimal(x.denominator)
+    return Decimal(str(x))
+
+
+_MODES = {"half_up": ROUND_HALF_UP, "half_even": ROUND_HALF_EVEN, "down": ROUND_DOWN}
+
+
+def compared_figure(value, places: int | None = None, mode: str = "half_up", scale: int = 100) -> Decimal:
+    """The figure a threshold is tested on: `value` x `scale` (a share in per cent or points), rounded to
+    the contract's decimal places (None: exact)."""
+    x = to_decimal(value) * scale
+    return x if places is None else x.quantize(Decimal(1).scaleb(-places), rounding=_MODES[mode])
+
+
+def reaches(value, threshold, places: int | None = None, mode: str = "half_up", scale: int = 100) -> bool:
+    """value >= threshold, compared in decimals after the contract's rounding (threshold in value's units)."""
+    return compared_figure(value, places, mode, scale) >= to_decimal(threshold) * scale
+
+
 @dataclass(frozen=True)
 class Thresholds:
     cohort: float = 0.10
     pooled: float = 0.075
+    places: int | None = None
+    mode: str = "half_up"
 
 
-def decide(reductions: list[float], sizes: list[int], thresholds: Thresholds = Thresholds()) -> dict:
-    """Which cohorts pay on their own, and whether the pooled result pays the rest (Peterborough rules)."""
-    cohort_pays = [r >= thresholds.cohort for r in reductions]
-    pooled = pooled_reduction(reductions, sizes)
-    return {"cohort_pays": cohort_pays, "pooled_reduction": pooled, "pooled_pays": pooled >= thresholds.pooled}
+def decide(reductions: list, sizes: list[int], thresholds: Thresholds = Thresholds()) -> dict:
+    """Which cohorts pay on their own, and whether the pooled result pays the rest (Peterborough rules).
+    Reductions may be Fractions or decimal strings; the comparison is in decimals."""
+    t = thresholds
+    cohort_pays = [reaches(r, t.cohort, t.places, t.mode) for r in reductions]
+    exact = sum(to_decimal(r) * n for r, n in zip(reductions, sizes)) / sum(sizes)
+    return {"cohort_pays": cohort_pays, "pooled_reduction": float(exact),
+            "pooled_pays": reaches(exact, t.pooled, t.places, t.mode)}
 
 
 def payment(events_avoided: float, price_per_event: float, cap: float | None = None) -> float:

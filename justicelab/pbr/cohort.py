@@ -13,7 +13,7 @@ from datetime import date
 
 from ..engine import Engine, Step, run_steps
 from ..measures.cohort import age_in_years, index_events_step
-from .contract import Contract
+from .contract import Contract, cohort_periods
 
 
 def _quote(values: list[str]) -> str:
@@ -22,10 +22,13 @@ def _quote(values: list[str]) -> str:
 
 def population_clause(contract: Contract, prisons: str = "contract") -> str:
     """Who is looked at: the contract's prisons/regions ("contract"), releases from every other prison
-    ("other_prisons", the comparison pool) or everyone ("any": the national reference)."""
+    ("other_prisons", the comparison pool), everyone outside the contract's population ("elsewhere") or
+    everyone ("any": the national reference)."""
     e = contract.eligibility
     if prisons == "any":
         return "TRUE"
+    if prisons == "elsewhere":  # everyone outside the contract's population: the national trend
+        return f"NOT ({population_clause(contract, 'contract')})" if (e.prisons or e.regions) else "FALSE"
     parts = []
     if e.prisons and prisons == "contract":
         parts.append(f"e.prison IN ({_quote(e.prisons)})")
@@ -60,7 +63,12 @@ def register_steps(contract: Contract, start: date, end: date, name: str = "regi
     """`{name}`: one row per index event in the population and period, with `reason` (empty: in) and,
     for the eligible, `position` (1, 2, ... in release order) and `cohort`."""
     size = contract.cohorts.size
-    cohort = f"CAST(floor((position - 1) / {size}) AS INTEGER) + 1" if size else "year(index_date)"
+    if size:
+        cohort = f"CAST(floor((position - 1) / {size}) AS INTEGER) + 1"
+    else:  # the contract's cohort periods, numbered 1, 2, ...
+        whens = " ".join(f"WHEN index_date BETWEEN DATE '{p.start}' AND DATE '{p.end}' THEN {k}"
+                         for k, p in enumerate(cohort_periods(contract), 1))
+        cohort = f"CASE {whens} END"
     return [
         Step(f"{name}_screened", f"""
             SELECT e.disposal_id, e.person_id, e.disposal_type, e.disposal_date, e.index_date, e.prison,

@@ -34,12 +34,17 @@ def completeness_curve(engine: Engine, contract: Contract, as_of: date, rules: R
     return np.cumsum(counts) / counts.sum()
 
 
-def maturity(release_dates: pd.Series, as_of: date, curve: np.ndarray, rules: Rules = Rules()) -> dict:
-    """For one group of releases: whether its count is final, and the typical share present if not."""
+def maturity(release_dates: pd.Series, as_of: date, curve: np.ndarray, rules: Rules = Rules(),
+             filling: bool = False) -> dict:
+    """For one group of releases: whether its count is final, and the typical share present if not. A
+    cohort still filling has no final date yet (its last member is not known): only a "not before"."""
     ages = (pd.Timestamp(as_of) - pd.to_datetime(release_dates)).dt.days.clip(lower=0).to_numpy()
-    complete = bool((ages >= rules.last_proven_day).all()) if len(ages) else False
+    complete = bool((ages >= rules.last_proven_day).all()) and not filling if len(ages) else False
     share = float(curve[np.minimum(ages, rules.last_proven_day)].mean()) if len(ages) else 0.0
-    final_on = (pd.to_datetime(release_dates).max() + pd.Timedelta(days=rules.last_proven_day)).date() \
-        if len(ages) else None
+    last = pd.to_datetime(release_dates).max() if len(ages) else None
+    final_on = (last + pd.Timedelta(days=rules.last_proven_day)).date() if last is not None else None
+    not_before = as_of + timedelta(days=rules.last_proven_day + 1)
     return {"final": complete, "typical_share_present": share, "members_with_final_count": int(
-        (ages >= rules.last_proven_day).sum()), "count_final_on": final_on.isoformat() if final_on else None}
+        (ages >= rules.last_proven_day).sum()),
+        "count_final_on": None if filling or final_on is None else final_on.isoformat(),
+        "final_not_before": not_before.isoformat() if filling else None}

@@ -41,3 +41,32 @@ def minimum_detectable_reduction(n: int, ratio: int, comparison_mean: float, dis
     var = event_variance(comparison_mean, dispersion)
     se_ratio = np.sqrt(var / (n * comparison_mean ** 2) + var / (n * ratio * comparison_mean ** 2))
     return float((stats.norm.ppf(1 - alpha_one_sided) + stats.norm.ppf(power)) * se_ratio)
+
+
+def chance_at_zero(se: float, threshold: float, alpha_two_sided: float | None = None) -> float:
+    """Chance that a measured fall with standard error `se` reaches `threshold` (and, with `alpha`, is also
+    significant) when the true fall is zero: the normal approximation. A rule that pays any improvement
+    (threshold 0) pays half the time with no effect at all."""
+    bar = threshold if alpha_two_sided is None else max(threshold, stats.norm.ppf(1 - alpha_two_sided / 2) * se)
+    return float(stats.norm.sf(bar / se)) if se > 0 else float(threshold <= 0)
+
+
+def baseline_chance_at_zero(contract, results: list[dict]) -> dict:
+    """For each cohort and measure of a baseline contract: the chance it would pay if nothing had changed,
+    at its own sizes (binary: both years at the baseline's rate; frequency: from the measured interval)."""
+    p = contract.payment
+    alpha = (1 - contract.comparison.confidence) if p.significance_required else None
+    rows = []
+    for r in results:
+        if r["measure"] == "binary_rate":
+            b = r.get("expected_rate", r["baseline_rate"])
+            se = float(np.sqrt(b * (1 - b) * (1 / r["cohort_size"] + 1 / r["baseline_size"])))
+            threshold = (p.percentage_points or 0) / 100
+        else:
+            if r.get("fall_high") is None:
+                continue
+            z = stats.norm.ppf(0.5 + contract.comparison.confidence / 2)
+            se, threshold = (r["fall_high"] - r["fall_low"]) / (2 * z), 0.0
+        rows.append({"cohort": r.get("cohort"), "measure": r["measure"], "standard_error": se,
+                     "threshold": threshold, "p_pays_at_zero_effect": chance_at_zero(se, threshold, alpha)})
+    return {"at_zero_effect": rows}
