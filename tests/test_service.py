@@ -33,9 +33,27 @@ def good_file(db, tmp_path_factory):
     return write_submission(db, "link-worker", tmp_path_factory.mktemp("sub") / "good.csv", seed=3)["submission"]
 
 
+@pytest.fixture(scope="session")
+def pg_cluster():
+    from tests.pg_cluster import cluster
+
+    with cluster() as prefix:
+        yield prefix
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def store_url(request, tmp_path):
+    """The service store, chosen by URL: a SQLite file, or a fresh database on a throwaway PostgreSQL."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'store.db'}"
+    from tests.pg_cluster import new_database
+
+    return new_database(request.getfixturevalue("pg_cluster"))
+
+
 @pytest.fixture()
-def service(db, tmp_path):
-    url = f"sqlite:///{tmp_path / 'store.db'}"
+def service(db, tmp_path, store_url):
+    url = store_url
     settings = Settings(database=db, data_dir=tmp_path / "data")
     app = create_app(url, settings)
     factory = app.state.factory

@@ -34,6 +34,16 @@ class Settings:
     max_upload_bytes: int = 5_000_000
     max_rows: int = 50_000
     retention_days: int = 0  # personal data (the upload, linkage files) kept this long after analysis
+    secure_cookies: bool = False  # session cookies marked Secure (always, when a request arrives over HTTPS)
+
+
+def where(exc: BaseException) -> str:
+    """An exception for the log: its type and where it happened, never its message (a database error's
+    message can quote the row's values: names, dates of birth)."""
+    import traceback
+
+    frames = traceback.extract_tb(exc.__traceback__)[-3:]
+    return type(exc).__name__ + " at " + " <- ".join(f"{Path(f.filename).name}:{f.lineno}" for f in reversed(frames))
 
 
 def audit(db: Session, user_id: str | None, submission_id: str | None, action: str) -> None:
@@ -125,7 +135,7 @@ def run_job(factory: sessionmaker, settings: Settings, job: Job) -> None:
         _set(factory, sid, status="returned", comment=str(exc))
         _finish(factory, job.id, "done", str(exc))
     except Exception as exc:  # a fault: retried, then marked failed for an administrator
-        log.exception("job %s failed", job.id)
+        log.error("job %s failed: %s", job.id, where(exc))
         with factory() as db:
             attempts = db.get(Job, job.id).attempts
         if attempts >= MAX_ATTEMPTS:
