@@ -431,7 +431,7 @@ def _print_statement(s: dict) -> None:
 
 service_app = typer.Typer(help="The data lab service: accounts and tokens.", no_args_is_help=True)
 app.add_typer(service_app, name="service")
-STORE_OPTION = typer.Option("sqlite:///justicelab-service/store.db", "--store",
+STORE_OPTION = typer.Option("sqlite:///justicelab-service/store.db", "--store", envvar="JUSTICELAB_STORE",
                             help="SQLAlchemy URL of the service store (SQLite file, or postgresql://...).")
 
 
@@ -447,7 +447,7 @@ def serve(db: Path = DB_OPTION, data: Path = typer.Option(Path("justicelab-servi
           store: str = STORE_OPTION, host: str = typer.Option("127.0.0.1", "--host"),
           port: int = typer.Option(8000, "--port"), workers: int = typer.Option(1, "--workers", min=0,
                                                                                 help="Analysis worker threads."),
-          secure_cookies: bool = typer.Option(False, "--secure-cookies",
+          secure_cookies: bool = typer.Option(False, "--secure-cookies", envvar="JUSTICELAB_SECURE_COOKIES",
                                               help="Mark session cookies Secure (the service is behind HTTPS).")):
     """Run the web service (and its analysis workers) until stopped."""
     import threading
