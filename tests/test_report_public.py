@@ -26,6 +26,11 @@ def visible_counts(results: dict) -> list[tuple[str, float]]:
             if isinstance(a[key], int):
                 out.append((f"{a['name']} {key}", a[key]))
         out += [(f"{a['name']} {m['measure']} {m.get('court_outcome')} n", m["n_treated"]) for m in a["measures"]]
+        for row in a.get("balance", []):  # a yes/no variable's treated mean is a share of the group
+            if row["binary"]:
+                for key, size in (("mean_treated_before", a["treated"]), ("mean_treated_after", n)):
+                    out += [(f"{a['name']} {row['variable']} {key}", row[key] * size),
+                            (f"{a['name']} not {row['variable']} {key}", size - row[key] * size)]
     return out
 
 
@@ -53,7 +58,10 @@ def hand_built() -> dict:
             {"characteristic": c, "value": v, "people": p, "percent": 0} for c, v, p in (
                 ("gender", "F", 12), ("gender", "M", 24), ("ethnicity", "Black", 1), ("ethnicity", "White", 35))],
             "without_information": 1},
-        "analyses": [{"name": "National", "region": None, "treated_matched": 82, "could_not_be_matched": 0,
+        "analyses": [{"name": "National", "region": None, "treated": 82, "treated_matched": 82, "could_not_be_matched": 0,
+                      "balance": [{"variable": v, "binary": b, "mean_treated_before": m, "mean_treated_after": m}
+                                  for v, b, m in (("age", False, 31.0), ("ethnicity_Black", True, 1 / 82),
+                                                  ("gender_M", True, 1.0), ("ethnicity_White", True, 66 / 82))],
                       "reoffenders_treated": 9, "reoffenders_comparison": 2000, "measures": [measure, court],
                       "profile": {"sex": {"M": 100}, "ethnicity": {"White": 80, "Asian": 14, "Black": 1, "Unknown": 5},
                                   "nationality": {"UK": 100}, "sentence": {"Court order": 100},
@@ -107,6 +115,8 @@ def test_public_results_hand_worked():
     # 82 people: Black 1% -> 1, Unknown 5% -> 4, Asian 14% -> 11: the small two are 5, so Asian joins them
     assert p["ethnicity"] == {"White": 80, COMBINED: 20}
     assert (p["age_min"], p["age_max"]) == (18, 69) and p["needs"] == {"need_ete": 50}  # 90% of 70: 7 without
+    # 1 of 82 Black; 82 of 82 men (0 women is not a small cell: nobody to find); 66 White, 16 not
+    assert [r["variable"] for r in national["balance"]] == ["age", "gender_M", "ethnicity_White"]
     assert national["reoffenders_treated"] == "[c]" and [m["measure"] for m in national["measures"]] == ["rate"]
     assert "contact" not in public["programme"] and "submission" not in public and "linkage" not in public
     assert "Jane Smith" not in str(public)

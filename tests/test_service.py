@@ -173,6 +173,7 @@ def test_release_flow_and_retention(service, good_file):
     assert r.status_code == 303
     pdf = a.get(f"/submissions/{sid}/report/report.pdf")
     assert pdf.status_code == 200 and pdf.content[:4] == b"%PDF"
+    check_public_files(TestClient(app), sid, Path(factory().get(Submission, sid).report_dir))
     public = TestClient(app).get("/published?q=pathways")
     assert "Pathways link workers" in public.text and "Org A" in public.text
     assert TestClient(app).get("/published/forest.png").content[:4] == b"\x89PNG"
@@ -180,6 +181,38 @@ def test_release_flow_and_retention(service, good_file):
         sub = s.get(Submission, sid)
         assert sub.personal_data_deleted and sub.path is None  # retention 0: deleted after analysis
     assert not (settings.data_dir / "uploads" / sid / "submission.csv").exists()
+
+
+def check_public_files(client: TestClient, sid: str, report_dir: Path) -> None:
+    """Everything under /published/{id}/ is the disclosure-controlled copy: no cell of 1 to 10 people in
+    results.json, the annex or the report's sentences, no exact ages, no draft file reachable."""
+    import io
+    import json
+    import re
+
+    from openpyxl import load_workbook
+
+    from tests.test_report_public import small
+
+    draft = json.loads((report_dir / "results.json").read_text())
+    public = client.get(f"/published/{sid}/results.json").json()
+    assert small(public) == [] and "contact" not in public["programme"]
+    html = client.get(f"/published/{sid}/report.html").text
+    assert [n for n in re.findall(r"(\d+) (?:people|person)\b", html) if 0 < int(n) < 11] == []
+    ages = re.search(r"Aged (\d+) to (\d+)", html).groups()
+    assert ages != (str(draft["analyses"][0]["profile"]["age_min"]), str(draft["analyses"][0]["profile"]["age_max"])) \
+        or draft["analyses"][0]["profile"]["age_min"] in (18, 21, 25, 30)
+    annex = load_workbook(io.BytesIO(client.get(f"/published/{sid}/annex.xlsx").content), read_only=True)
+    for sheet in annex.worksheets:
+        rows = list(sheet.iter_rows(values_only=True))
+        for i, header in enumerate(rows):
+            for j, title in enumerate(header):
+                if isinstance(title, str) and (title.startswith("Number in") or title == "People"):
+                    cells = [r[j] for r in rows[i + 1:] if j < len(r) and isinstance(r[j], (int, float))]
+                    assert all(c == 0 or c >= 11 for c in cells), (sheet.title, title, cells)
+    assert client.get(f"/published/{sid}/report.pdf").content[:4] == b"%PDF"
+    for name in ("../results.json", "public/results.json", "charts/../../results.json", "linkage.csv"):
+        assert client.get(f"/published/{sid}/{name}").status_code == 404, name
 
 
 def test_killed_worker_job_completes_after_restart(service, good_file):
@@ -403,7 +436,10 @@ def test_database_errors_leave_no_data_in_the_log(service, good_file, tmp_path, 
             else:
                 s.execute(text(f"CREATE TRIGGER refuse BEFORE {when} ON submission BEGIN SELECT RAISE(ABORT, 'refused'); END"))
             s.commit()
-        assert api_upload(app, tokens["a"], bad, programme="Secret Qwertyprogramme").status_code == 500
+        with TestClient(app, raise_server_exceptions=False) as c, open(bad, "rb") as fh:
+            r = c.post("/api/submissions", data={"programme": "Secret Qwertyprogramme"},
+                       files={"file": (bad.name, fh, "text/csv")}, headers={"Authorization": f"Bearer {tokens['a']}"})
+        assert r.status_code == 500 and "Qwerty" not in r.text
         with factory() as s:
             s.execute(text("DROP TRIGGER refuse" + (" ON submission" if url.startswith("postgresql") else "")))
             s.commit()

@@ -69,6 +69,18 @@ def _profile(profile: dict, n: int) -> dict:
     return out
 
 
+def _small_share(row: dict, analysis: dict) -> bool:
+    """A yes/no matching variable whose treated mean (or its complement) is a group of 1 to MIN_CELL - 1
+    people: its means and standardised differences (which give the mean back) are not published."""
+    if not row.get("binary"):
+        return False
+    for key, n in (("mean_treated_before", analysis["treated"]), ("mean_treated_after", analysis["treated_matched"])):
+        count = round((row.get(key) or 0) * n)
+        if 0 < count < MIN_CELL or 0 < n - count < MIN_CELL:
+            return True
+    return False
+
+
 def _not_included(rows: list[dict], unknown: int) -> list[dict]:
     """Those not included, by characteristic; people the database does not know count as 'Not known'."""
     out = []
@@ -127,6 +139,7 @@ def public_results(results: dict) -> dict:
         for key in ("reoffenders_treated", "reoffenders_comparison"):
             public[key] = "[c]" if 0 < a[key] < MIN_CELL else a[key]
         public["profile"] = _profile(a["profile"], a["treated_matched"])
+        public["balance"] = [row for row in a.get("balance", []) if not _small_share(row, a)]
         public["measures"] = [m for m in a["measures"]  # a withheld court-outcome row would still show its count
                               if not (m.get("withheld") and m.get("court_outcome") and m["n_treated"] < MIN_CELL)]
         out["analyses"].append(public)

@@ -46,6 +46,7 @@ def create_app(store_url: str, settings: Settings) -> FastAPI:
 
     def browser_user(request: Request, session: Session = Depends(db)):
         found = resolve(session, request.cookies.get(COOKIE), "session")
+        session.commit()  # the connection goes back to the small pool while the request does its other work
         if found is None:
             raise HTTPException(303, headers={"Location": "/login"})
         return found
@@ -53,6 +54,7 @@ def create_app(store_url: str, settings: Settings) -> FastAPI:
     def api_user(request: Request, session: Session = Depends(db)) -> User:
         auth = request.headers.get("authorization", "")
         found = resolve(session, auth[7:] if auth.lower().startswith("bearer ") else None, "api")
+        session.commit()
         if found is None:
             raise HTTPException(401, "a valid API token is needed (Authorization: Bearer ...)")
         return found[0]
