@@ -448,6 +448,34 @@ def test_database_errors_leave_no_data_in_the_log(service, good_file, tmp_path, 
         assert secret not in caplog.text
 
 
+def _migrate_after(barrier, url: str) -> None:
+    from justicelab.service.store import migrate
+
+    barrier.wait()
+    migrate(url)
+
+
+def test_migrations_started_together_run_once(store_url):
+    """Four processes released at the same instant on an empty store: without the lock most fail
+    (alembic_version UniqueViolation, 'table already exists'); with it all succeed."""
+    import multiprocessing
+
+    from sqlalchemy import create_engine, inspect
+
+    ctx = multiprocessing.get_context("fork")
+    barrier = ctx.Barrier(4)
+    procs = [ctx.Process(target=_migrate_after, args=(barrier, store_url)) for _ in range(4)]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(120)
+    assert [p.exitcode for p in procs] == [0, 0, 0, 0]
+    engine = create_engine(store_url.replace("postgresql://", "postgresql+psycopg://"))
+    assert {"submission", "job", "audit", "alembic_version"} <= set(inspect(engine).get_table_names())
+    engine.dispose()
+
+
+@pytest.mark.slow
 def test_first_start_migrates_once(db, tmp_path, store_url):
     """serve and three workers started together on an empty store: all start (the migration runs once,
     under the lock); then 'justicelab service migrate' finds nothing to do."""
