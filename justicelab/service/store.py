@@ -143,7 +143,7 @@ def migrate(url: str) -> None:
     cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
     engine = create_engine(url, poolclass=NullPool, hide_parameters=True)
     try:
-        with _migration_lock(engine, url) as connection:
+        with _migration_lock(engine) as connection:
             cfg.attributes["connection"] = connection
             command.upgrade(cfg, "head")
     finally:
@@ -151,7 +151,7 @@ def migrate(url: str) -> None:
 
 
 @contextmanager
-def _migration_lock(engine, url: str):
+def _migration_lock(engine):
     """PostgreSQL: an advisory lock; SQLite: an exclusive file lock beside the database file."""
     if engine.dialect.name == "postgresql":
         with engine.connect() as connection:
@@ -163,8 +163,10 @@ def _migration_lock(engine, url: str):
                 connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": MIGRATION_LOCK})
                 connection.commit()
         return
-    database = engine.url.database
+    database = engine.url.database if engine.dialect.name == "sqlite" else None
     lock_path = Path(database + ".migrate.lock") if database and database != ":memory:" else None
+    if lock_path:
+        lock_path.parent.mkdir(parents=True, exist_ok=True)  # a first start may find no store folder yet
     with open(lock_path, "a") if lock_path else nullcontext() as handle:
         if handle is not None:
             fcntl.flock(handle, fcntl.LOCK_EX)
