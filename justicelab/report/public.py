@@ -118,9 +118,9 @@ def _attrition(rows: list[dict]) -> list[dict]:
 
 def public_results(results: dict) -> dict:
     """The disclosure-controlled copy of `results` (analyse()'s output) that may be published."""
-    from ..linkage.outputs import attrition_sentences
-
     import pandas as pd
+
+    from ..linkage.outputs import attrition_sentences
 
     out = {"programme": {k: results["programme"].get(k, "") for k in ("programme", "organisation", "description")},
            "provenance": copy.deepcopy(results["provenance"]), "disclosure": {
