@@ -204,10 +204,10 @@ def create_app(store_url: str, settings: Settings) -> FastAPI:
         sub = _own(session, user, sid, action)
         if sub.status != "in review" or action not in ("release", "return"):
             raise HTTPException(409, f"a submission {sub.status} cannot be {action}d")
+        comment = plain_text(comment, "comment").strip()[:2000]
         if action == "release":  # the public copy is written before the report is visible to anyone
             publish(Path(sub.report_dir))
-        sub.status = "published" if action == "release" else "returned"
-        sub.comment = plain_text(comment, "comment").strip()[:2000]
+        sub.status, sub.comment = ("published" if action == "release" else "returned"), comment
         session.commit()
         return RedirectResponse("/review", status_code=303)
 
