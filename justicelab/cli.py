@@ -458,7 +458,7 @@ app.add_typer(service_app, name="service")
 from .cli_review import review as _review  # noqa: E402  (clerical review of linkage)
 
 app.command(name="review")(_review)
-STORE_OPTION = typer.Option("sqlite:///justicelab-service/store.db", "--store",
+STORE_OPTION = typer.Option("sqlite:///justicelab-service/store.db", "--store", envvar="JUSTICELAB_STORE",
                             help="SQLAlchemy URL of the service store (SQLite file, or postgresql://...).")
 
 
@@ -473,7 +473,9 @@ def serve(db: Path = DB_OPTION, data: Path = typer.Option(Path("justicelab-servi
                                                            help="Folder for uploads and reports."),
           store: str = STORE_OPTION, host: str = typer.Option("127.0.0.1", "--host"),
           port: int = typer.Option(8000, "--port"), workers: int = typer.Option(1, "--workers", min=0,
-                                                                                help="Analysis worker threads.")):
+                                                                                help="Analysis worker threads."),
+          secure_cookies: bool = typer.Option(False, "--secure-cookies", envvar="JUSTICELAB_SECURE_COOKIES",
+                                              help="Mark session cookies Secure (the service is behind HTTPS).")):
     """Run the web service (and its analysis workers) until stopped."""
     import threading
 
@@ -487,6 +489,7 @@ def serve(db: Path = DB_OPTION, data: Path = typer.Option(Path("justicelab-servi
     require_database(db)
     data.mkdir(parents=True, exist_ok=True)
     settings = _settings(db, data)
+    settings.secure_cookies = secure_cookies
     application = create_app(store, settings)
     stop = threading.Event()
     for _ in range(workers):
@@ -507,6 +510,15 @@ def worker(db: Path = DB_OPTION, data: Path = typer.Option(Path("justicelab-serv
 
     migrate(store)
     work(connect(store)[1], _settings(db, data), once=once)
+
+
+@service_app.command("migrate")
+def migrate_store(store: str = STORE_OPTION):
+    """Create or upgrade the store's schema (serve and worker also do this, under a lock, when they start)."""
+    from .service.store import migrate
+
+    migrate(store)
+    console.print("the store is at the latest schema")
 
 
 @service_app.command("add-user")

@@ -7,6 +7,7 @@ URL reveals nothing. Published reports are open to everyone.
 from __future__ import annotations
 
 import logging
+import os
 import secrets
 from pathlib import Path
 
@@ -19,8 +20,9 @@ from sqlalchemy.orm import Session
 
 from .accounts import authenticate, clear_failures, issue, locked, record_failure, resolve, revoke
 from .guard import Guard
-from .jobs import Settings, audit, problems_csv, store_upload
+from .jobs import Settings, audit, problems_csv, store_upload, where
 from .store import Organisation, Submission, User, connect, migrate
+from ..report.public import PUBLIC_DIR, PUBLIC_FILES, publish
 
 log = logging.getLogger("justicelab.service")
 COOKIE = "jl_session"
@@ -59,6 +61,7 @@ def create_app(store_url: str, settings: Settings) -> FastAPI:
 
     def browser_user(request: Request, session: Session = Depends(db)):
         found = resolve(session, request.cookies.get(COOKIE), "session")
+        session.commit()  # the connection goes back to the small pool while the request does its other work
         if found is None:
             raise HTTPException(303, headers={"Location": "/login"})
         return found
@@ -66,6 +69,7 @@ def create_app(store_url: str, settings: Settings) -> FastAPI:
     def api_user(request: Request, session: Session = Depends(db)) -> User:
         auth = request.headers.get("authorization", "")
         found = resolve(session, auth[7:] if auth.lower().startswith("bearer ") else None, "api")
+        session.commit()
         if found is None:
             raise HTTPException(401, "a valid API token is needed (Authorization: Bearer ...)")
         return found[0]
@@ -75,7 +79,7 @@ def create_app(store_url: str, settings: Settings) -> FastAPI:
             raise HTTPException(403, "the form has expired: reload the page and try again")
 
     def _own(session: Session, user: User, sid: str, action: str) -> Submission:
-        sub = session.get(Submission, sid)
+        sub = session.get(Submission, sid) if _is_id(sid) else None
         if sub is None or (user.role != "analyst" and sub.organisation_id != user.organisation_id):
             audit(session, user.id, None, f"refused {action}")
             raise HTTPException(404, "no such submission")
@@ -85,7 +89,8 @@ def create_app(store_url: str, settings: Settings) -> FastAPI:
     async def _store_upload(session: Session, user: User, programme: str, file: UploadFile) -> Submission:
         if user.role != "organisation":
             raise HTTPException(403, "only an organisation's users submit")
-        name = Path(file.filename or "").name
+        name = safe_filename(file.filename or "")
+        programme = plain_text(programme, "programme")
         if Path(name).suffix.lower() not in (".csv", ".xlsx"):
             raise HTTPException(400, f"{name or 'the file'}: only .csv or .xlsx files are accepted")
         try:  # stored and queued only: validation runs in a worker, within limits
@@ -104,8 +109,8 @@ def create_app(store_url: str, settings: Settings) -> FastAPI:
         return page("error.html.j2", exc.status_code, message=exc.detail, user=None)
 
     @app.exception_handler(Exception)
-    async def fault(request: Request, exc: Exception):  # no traceback reaches a user
-        log.exception("unexpected error on %s", request.url.path)
+    async def fault(request: Request, exc: Exception):  # no traceback reaches a user, no data reaches the log
+        log.error("unexpected error on %s %s: %s", request.method, request.url.path, where(exc))
         return PlainTextResponse("Something went wrong on our side; it has been logged.", status_code=500)
 
     def login_page(status: int = 200, error: str | None = None) -> HTMLResponse:
@@ -131,7 +136,7 @@ def create_app(store_url: str, settings: Settings) -> FastAPI:
         if refused:
             audit(session, None, None, "sign-in refused: locked")
             return login_page(429, refused)
-        user = authenticate(session, email, password)
+        user = authenticate(session, plain_text(email, "email"), password)
         if user is None:
             record_failure(session, email, address)
             return login_page(401, locked(session, email, address) or "Email or password not recognised.")
@@ -139,7 +144,8 @@ def create_app(store_url: str, settings: Settings) -> FastAPI:
         token, _ = issue(session, user, "session")
         audit(session, user.id, None, "signed in")
         resp = RedirectResponse("/", status_code=303)
-        resp.set_cookie(COOKIE, token, httponly=True, samesite="lax", max_age=8 * 3600)
+        resp.set_cookie(COOKIE, token, httponly=True, samesite="lax", max_age=8 * 3600,
+                        secure=settings.secure_cookies or request.url.scheme == "https")
         resp.delete_cookie(LOGIN_COOKIE, path="/login")
         return resp
 
@@ -217,7 +223,10 @@ def create_app(store_url: str, settings: Settings) -> FastAPI:
         sub = _own(session, user, sid, action)
         if sub.status != "in review" or action not in ("release", "return"):
             raise HTTPException(409, f"a submission {sub.status} cannot be {action}d")
-        sub.status, sub.comment = ("published" if action == "release" else "returned"), comment.strip()[:2000]
+        comment = plain_text(comment, "comment").strip()[:2000]
+        if action == "release":  # the public copy is written before the report is visible to anyone
+            publish(Path(sub.report_dir))
+        sub.status, sub.comment = ("published" if action == "release" else "returned"), comment
         session.commit()
         return RedirectResponse("/review", status_code=303)
 
@@ -225,7 +234,7 @@ def create_app(store_url: str, settings: Settings) -> FastAPI:
     def published(request: Request, q: str = "", session: Session = Depends(db)):
         who = resolve(session, request.cookies.get(COOKIE), "session")
         rows = _published(session, q)
-        return page("published.html.j2", user=who[0] if who else None, rows=rows, q=q)
+        return page("published.html.j2", user=who[0] if who else None, csrf=who[1].csrf if who else "", rows=rows, q=q)
 
     @app.get("/published/forest.png")
     def forest(q: str = "", session: Session = Depends(db)):
@@ -233,10 +242,34 @@ def create_app(store_url: str, settings: Settings) -> FastAPI:
 
     @app.get("/published/{sid}/{name:path}")
     def published_file(sid: str, name: str, session: Session = Depends(db)):
-        sub = session.get(Submission, sid)
-        if sub is None or sub.status != "published":
+        """Only the disclosure-controlled public artefacts (report.public), never the analyst's draft files."""
+        sub = session.get(Submission, sid) if _is_id(sid) else None
+        if sub is None or sub.status != "published" or sub.report_dir is None:
             raise HTTPException(404, "no such published report")
-        return _report_file(sub, None, name)
+        path = Path(sub.report_dir) / PUBLIC_DIR / name
+        if name not in PUBLIC_FILES and not (name.startswith("charts/") and name.count("/") == 1
+                                             and name.endswith(".png") and ".." not in name):
+            raise HTTPException(404, "no such file")
+        if not path.is_file():
+            raise HTTPException(404, "no such file")
+        return FileResponse(path, media_type=PUBLIC_FILES.get(name, "image/png"),
+                            filename=None if name.startswith("charts/") else name)
+
+    @app.get("/healthz")
+    def health():
+        """Liveness: the process answers."""
+        return {"status": "ok"}
+
+    @app.get("/readyz")
+    def ready(session: Session = Depends(db)):
+        """Readiness: the store answers and the data folder is writable."""
+        try:
+            session.execute(select(1))
+            ok = os.access(settings.data_dir, os.W_OK)
+        except Exception as exc:  # the store is down: not ready, and the log says why without data
+            log.error("readiness check failed: %s", where(exc))
+            ok = False
+        return JSONResponse({"status": "ready" if ok else "not ready"}, status_code=200 if ok else 503)
 
     def _published(session: Session, q: str) -> list[tuple[Submission, str]]:
         rows = session.execute(select(Submission, Organisation.name).join(Organisation)
@@ -270,6 +303,25 @@ def create_app(store_url: str, settings: Settings) -> FastAPI:
 
     app.include_router(review_router(factory, settings, COOKIE))
     return app
+
+
+def _is_id(sid: str) -> bool:
+    """Submission ids are 32 hex characters; anything else is not found (and never reaches the database)."""
+    return len(sid) == 32 and all(c in "0123456789abcdef" for c in sid)
+
+
+def plain_text(value: str, field: str) -> str:
+    """Text fields may not hold NUL characters (PostgreSQL refuses them): a clear 400, not a fault."""
+    if "\x00" in (value or ""):
+        raise HTTPException(400, f"{field}: contains a NUL character; remove it and try again")
+    return value
+
+
+def safe_filename(raw: str, limit: int = 200) -> str:
+    """The base name, without control characters, shortened to fit the store's column (suffix kept)."""
+    name = "".join(c for c in Path(raw.replace("\\", "/")).name if c.isprintable())
+    stem, suffix = Path(name).stem, Path(name).suffix[:10]
+    return (stem[: limit - len(suffix)] + suffix) if len(name) > limit else name
 
 
 def _summary(sub: Submission, problems: bool = False) -> dict:

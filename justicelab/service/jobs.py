@@ -40,6 +40,7 @@ class Settings:
     max_upload_bytes: int = 5_000_000
     max_rows: int = 50_000
     retention_days: int = 0  # personal data (the upload, linkage files) kept this long after analysis
+    secure_cookies: bool = False  # session cookies marked Secure (always, when a request arrives over HTTPS)
     body_seconds: float = 120.0  # a request body still arriving after this is refused (slow clients)
     max_inflated_bytes: int = 60_000_000  # an xlsx once unzipped (a decompression bomb is refused unread)
 
@@ -56,6 +57,15 @@ def checkpoint(stage: str) -> None:
     itself there, as a power cut would. Does nothing otherwise."""
     if os.environ.get("JUSTICELAB_CRASH_AT") == stage:
         os.kill(os.getpid(), signal.SIGKILL)
+
+
+def where(exc: BaseException) -> str:
+    """An exception for the log: its type and where it happened, never its message (a database error's
+    message can quote the row's values: names, dates of birth)."""
+    import traceback
+
+    frames = traceback.extract_tb(exc.__traceback__)[-3:]
+    return type(exc).__name__ + " at " + " <- ".join(f"{Path(f.filename).name}:{f.lineno}" for f in reversed(frames))
 
 
 def audit(db: Session, user_id: str | None, submission_id: str | None, action: str) -> None:
@@ -214,7 +224,7 @@ def run_job(factory: sessionmaker, settings: Settings, job: Job) -> None:
     except JusticeLabError as exc:  # a problem with the data: the organisation is told, the file is kept
         _conclude(factory, job, "done", str(exc), status="returned", comment=str(exc))
     except Exception as exc:  # a fault: retried, then marked failed for an administrator
-        log.exception("job %s failed", job.id)
+        log.error("job %s failed: %s", job.id, where(exc))
         with factory() as db:
             attempts = db.get(Job, job.id).attempts
         if attempts >= MAX_ATTEMPTS:

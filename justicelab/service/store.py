@@ -5,11 +5,16 @@ status change is a row update, so a restarted service picks up exactly where it 
 """
 from __future__ import annotations
 
+import fcntl
+import os
 import uuid
+from contextlib import contextmanager, nullcontext
 from datetime import datetime, timezone
+from pathlib import Path
 
-from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Integer, String, Text, create_engine, event
+from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Integer, String, Text, create_engine, event, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, sessionmaker
+from sqlalchemy.pool import NullPool
 
 
 def now() -> datetime:
@@ -104,11 +109,22 @@ class Audit(Base):
     action: Mapped[str] = mapped_column(String(60))
 
 
+POOL_SIZE = int(os.environ.get("JUSTICELAB_POOL_SIZE", "5"))  # per process, per store; see docs/deploy.md
+
+
+def _driver(url: str) -> str:
+    """`postgresql://` means psycopg 3 (the `postgres` extra), whatever SQLAlchemy's own default driver is."""
+    return "postgresql+psycopg://" + url[len("postgresql://"):] if url.startswith("postgresql://") else url
+
+
 def connect(url: str):
-    """An engine and session factory; SQLite gets WAL and a busy timeout for concurrent workers."""
-    sqlite = url.startswith("sqlite")
+    """An engine and session factory. A server database gets a small bounded pool (POOL_SIZE connections plus
+    as many again at peak, so a web process and four workers stay far below PostgreSQL's default limit of
+    100); SQLite gets WAL and a busy timeout for concurrent workers. SQL parameters never reach the logs."""
+    url, sqlite = _driver(url), url.startswith("sqlite")
+    pool = {"pool_size": 20, "max_overflow": 60} if sqlite else {"pool_size": POOL_SIZE, "max_overflow": POOL_SIZE}
     engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30} if sqlite else {},
-                           pool_pre_ping=True, pool_size=20, max_overflow=60, pool_timeout=120)
+                           pool_pre_ping=True, pool_timeout=120, hide_parameters=True, **pool)
     if sqlite:
         @event.listens_for(engine, "connect")
         def _pragmas(conn, _):
@@ -120,15 +136,50 @@ def connect(url: str):
     return engine, sessionmaker(engine, expire_on_commit=False)
 
 
+MIGRATION_LOCK = 7_190_419  # PostgreSQL advisory lock key held while the schema is migrated
+
+
 def migrate(url: str) -> None:
-    """Bring the store's schema to the latest Alembic revision."""
+    """Bring the store's schema to the latest Alembic revision, under a lock, so a web process and workers
+    starting together on an empty store migrate once (the others wait, then find nothing to do)."""
     from importlib import resources
 
     from alembic import command
     from alembic.config import Config
 
+    url = _driver(url)
     folder = resources.files("justicelab.service").joinpath("migrations")
     cfg = Config()
     cfg.set_main_option("script_location", str(folder))
-    cfg.set_main_option("sqlalchemy.url", url)
-    command.upgrade(cfg, "head")
+    cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    engine = create_engine(url, poolclass=NullPool, hide_parameters=True)
+    try:
+        with _migration_lock(engine) as connection:
+            cfg.attributes["connection"] = connection
+            command.upgrade(cfg, "head")
+    finally:
+        engine.dispose()
+
+
+@contextmanager
+def _migration_lock(engine):
+    """PostgreSQL: an advisory lock; SQLite: an exclusive file lock beside the database file."""
+    if engine.dialect.name == "postgresql":
+        with engine.connect() as connection:
+            connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": MIGRATION_LOCK})
+            connection.commit()
+            try:
+                yield connection
+            finally:
+                connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": MIGRATION_LOCK})
+                connection.commit()
+        return
+    database = engine.url.database if engine.dialect.name == "sqlite" else None
+    lock_path = Path(database + ".migrate.lock") if database and database != ":memory:" else None
+    if lock_path:
+        lock_path.parent.mkdir(parents=True, exist_ok=True)  # a first start may find no store folder yet
+    with open(lock_path, "a") if lock_path else nullcontext() as handle:
+        if handle is not None:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+        with engine.connect() as connection:
+            yield connection
