@@ -121,7 +121,7 @@ def _prepare_duckdb(rows: pd.DataFrame, db_path: Path):
 def _prepare_spark(rows: pd.DataFrame, folder: Path, spark=None):
     from splink import SparkAPI
 
-    from ..engine.spark_engine import SparkEngine
+    from ..engine.spark_engine import SparkEngine, to_pandas, to_spark
 
     engine = SparkEngine(spark=spark)
     session = engine.spark
@@ -130,15 +130,15 @@ def _prepare_spark(rows: pd.DataFrame, folder: Path, spark=None):
         if not path.exists():
             raise JusticeLabError(f"{folder} has no {table}.parquet (write one with 'justicelab export')")
         engine.register_parquet(table, str(path))
-    session.createDataFrame(_nickname_frame()).createOrReplaceTempView("nickname_map")
-    session.createDataFrame(_submission_frame(rows)).createOrReplaceTempView("submission_frame")
+    to_spark(session, _nickname_frame()).createOrReplaceTempView("nickname_map")
+    to_spark(session, _submission_frame(rows)).createOrReplaceTempView("submission_frame")
     d = engine.dialect
     session.sql(_identity_sql("submission_frame", d)).cache().createOrReplaceTempView("submission_ids")
     identities = session.sql(_identity_sql(_database_identities(d), d)).cache()
     identities.createOrReplaceTempView("identities")
     counts = session.sql("SELECT count(*), count(DISTINCT person_id) FROM identities").collect()[0]
     db_api = SparkAPI(spark_session=session, break_lineage_method="persist")  # registers Splink's similarity UDFs (jaro_winkler, ...)
-    pnc = session.sql(_pnc_sql(d)).toPandas()
+    pnc = to_pandas(session.sql(_pnc_sql(d)))
     return db_api, tuple(counts), pnc, lambda: None
 
 
@@ -161,10 +161,19 @@ def link_submission(rows: pd.DataFrame, db_path: str | Path, link_probability: f
         linker = Linker([db_api.register("submission_ids"), db_api.register("identities")],
                         settings(prior=1.0 / max(n_ids, 1), n_people=n_people), log_level=logging.WARNING)
         linker.training.estimate_u_using_random_sampling(max_pairs=U_SAMPLE_PAIRS, seed=seed)
-        scored = linker.inference.predict(threshold_match_weight=-10).as_pandas_dataframe()
+        scored = _as_pandas(linker.inference.predict(threshold_match_weight=-10))
     finally:
         close()
     return _decide(rows, scored, pnc, link_probability, review_probability, margin_bits, n_ids)
+
+
+def _as_pandas(splink_frame) -> pd.DataFrame:
+    """Splink's result as pandas; Spark's goes through Arrow (its pandas path warns under pandas 3)."""
+    if hasattr(splink_frame, "as_spark_dataframe"):
+        from ..engine.spark_engine import to_pandas
+
+        return to_pandas(splink_frame.as_spark_dataframe())
+    return splink_frame.as_pandas_dataframe()
 
 
 def _decide(rows, scored, pnc, link_p, review_p, margin, n_ids) -> LinkageResult:
