@@ -2,7 +2,10 @@ from __future__ import annotations
 
 import os
 import shutil
+import tempfile
+import warnings
 from contextlib import contextmanager
+from pathlib import Path
 
 import pandas as pd
 
@@ -15,6 +18,23 @@ MEMORY_HINT = f"raise --driver-memory (or {MEMORY_ENV}, e.g. 8g)"
 # Small enough that a broadcast table fits many times over in a 1 GB driver; the planner's estimate for a
 # Parquet file is its compressed size, several times smaller than the hash table built from it.
 BROADCAST_LIMIT = "8MB"
+# Spark's own logging prints Java stacks on stderr; the user gets one line from spark_errors() instead.
+# JUSTICELAB_SPARK_LOG_LEVEL=warn (or info) brings the log back for debugging.
+LOG_CONFIG = """rootLogger.level = ${env:JUSTICELAB_SPARK_LOG_LEVEL:-off}
+rootLogger.appenderRef.stderr.ref = console
+appender.console.type = Console
+appender.console.name = console
+appender.console.target = SYSTEM_ERR
+appender.console.layout.type = PatternLayout
+appender.console.layout.pattern = %d{yy/MM/dd HH:mm:ss} %p %c{1}: %m%n%ex
+"""
+
+
+def _quiet_pandas_version_warning() -> None:
+    """PySpark 4 warns that it does not fully support pandas 3 as soon as it converts any Python argument (its
+    converter imports pyspark.testing.utils, which checks the pandas version). justicelab never uses PySpark's
+    pandas conversions (to_spark/to_pandas go through Arrow), so that warning is about code we do not run."""
+    warnings.filterwarnings("ignore", message="PySpark does not yet fully support pandas", category=FutureWarning)
 
 
 def _splink_jar() -> str:
@@ -49,6 +69,13 @@ def default_driver_memory(total_bytes: int | None = None) -> str:
     return f"{gb}g"
 
 
+def _log_config_file() -> str:
+    path = Path(tempfile.gettempdir()) / "justicelab-spark-log4j2.properties"
+    if not path.exists() or path.read_text() != LOG_CONFIG:
+        path.write_text(LOG_CONFIG)
+    return str(path)
+
+
 def session_config(driver_memory: str | None = None, cores: int | None = None) -> dict[str, str]:
     """The settings a justicelab Spark session starts with (local mode or a cluster).
 
@@ -59,6 +86,7 @@ def session_config(driver_memory: str | None = None, cores: int | None = None) -
     cores = cores or os.cpu_count() or 2
     return {
         "spark.driver.memory": memory,
+        "spark.driver.extraJavaOptions": f"-Dlog4j2.configurationFile=file:{_log_config_file()}",
         "spark.driver.maxResultSize": "0",  # results are bounded by driver memory, which the OOM message names
         "spark.jars": _splink_jar(),
         "spark.sql.adaptive.enabled": "true",
@@ -85,11 +113,16 @@ def start_session(master: str | None = None, driver_memory: str | None = None, a
         from pyspark.sql import SparkSession
     except ImportError as exc:  # pragma: no cover - depends on install
         raise JusticeLabError("Spark engine needs PySpark: pip install 'justicelab[spark]'") from exc
+    _quiet_pandas_version_warning()
+    submitted = not master and "PYSPARK_GATEWAY_PORT" in os.environ  # launched by spark-submit
     master = master or os.environ.get(MASTER_ENV) or "local[*]"
     builder = SparkSession.builder.appName(app_name)
-    if master.startswith("sc://"):
+    sql_only = {k: v for k, v in session_config(driver_memory).items() if k.startswith("spark.sql.")}
+    if submitted:  # spark-submit already chose master, memory and jars
+        config = sql_only
+    elif master.startswith("sc://"):
         builder = builder.remote(master)  # the server owns memory and jars; only SQL settings travel
-        config = {k: v for k, v in session_config(driver_memory).items() if k.startswith("spark.sql.")}
+        config = sql_only
     else:
         builder = builder.master(master)
         config = session_config(driver_memory)
@@ -169,6 +202,7 @@ class SparkEngine(Engine):
 
     def __init__(self, master: str | None = None, app_name: str = "justicelab", spark=None,
                  driver_memory: str | None = None):
+        _quiet_pandas_version_warning()
         self.spark = spark if spark is not None else start_session(master, driver_memory, app_name)
         self.dialect = SparkDialect()
         self._cached: dict = {}
