@@ -132,11 +132,11 @@ def start_session(master: str | None = None, driver_memory: str | None = None, a
         return builder.getOrCreate()
 
 
-def _is_out_of_memory(text: str) -> bool:
-    markers = ("OutOfMemoryError", "Java heap space", "Not enough memory to build and broadcast",
-               "GC overhead limit exceeded", "must be at least", "Answer from Java side is empty",
-               "Connection refused", "SparkContext was shut down", "Unable to acquire")
-    return any(m in text for m in markers)
+OUT_OF_MEMORY = ("OutOfMemoryError", "Java heap space", "Not enough memory to build and broadcast",
+                 "GC overhead limit exceeded", "must be at least", "Unable to acquire")
+# A local JVM that dies mid-query (an out-of-memory error in a task stops it) leaves only a broken connection.
+JAVA_GONE = ("Answer from Java side is empty", "SparkContext was shut down", "Error while receiving",
+             "Py4JNetworkError", "Cannot call methods on a stopped SparkContext")
 
 
 @contextmanager
@@ -148,13 +148,15 @@ def spark_errors():
         raise
     except Exception as exc:
         module = type(exc).__module__ or ""
-        if not (module.startswith("py4j") or module.startswith("pyspark")
-                or isinstance(exc, (ConnectionError, EOFError))):
+        if not (module.startswith("py4j") or module.startswith("pyspark")):
             raise
         text = f"{type(exc).__name__}: {exc}"
-        if _is_out_of_memory(text):
+        if any(m in text for m in OUT_OF_MEMORY):
             raise JusticeLabError(f"Spark ran out of memory: {MEMORY_HINT}, or run on a cluster "
                                   f"(--spark-master)") from None
+        if any(m in text for m in JAVA_GONE):
+            raise JusticeLabError(f"Spark's Java process stopped, most often because it ran out of memory: "
+                                  f"{MEMORY_HINT}") from None
         first = next((line.strip() for line in str(exc).splitlines() if line.strip()), type(exc).__name__)
         raise JusticeLabError(f"Spark failed: {first[:300]}") from None
 
