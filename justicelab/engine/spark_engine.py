@@ -121,6 +121,10 @@ def start_session(master: str | None = None, driver_memory: str | None = None, a
     if submitted:  # spark-submit already chose master, memory and jars
         config = sql_only
     elif master.startswith("sc://"):
+        try:
+            import grpc  # noqa: F401 - Spark Connect's client transport
+        except ImportError as exc:
+            raise JusticeLabError("a Spark Connect (sc://) master needs: pip install 'pyspark[connect]'") from exc
         builder = builder.remote(master)  # the server owns memory and jars; only SQL settings travel
         config = sql_only
     else:
