@@ -133,7 +133,10 @@ def start_session(master: str | None = None, driver_memory: str | None = None, a
     for key, value in config.items():
         builder = builder.config(key, value)
     with spark_errors():
-        return builder.getOrCreate()
+        session = builder.getOrCreate()
+        if not master.startswith("sc://"):  # PySpark resets the level to WARN once the context starts
+            session.sparkContext.setLogLevel(os.environ.get("JUSTICELAB_SPARK_LOG_LEVEL", "OFF").upper())
+    return session
 
 
 OUT_OF_MEMORY = ("OutOfMemoryError", "Java heap space", "Not enough memory to build and broadcast",
