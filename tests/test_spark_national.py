@@ -46,7 +46,8 @@ def _same(duck: pd.DataFrame, spark: pd.DataFrame, keys: list[str]) -> None:
                 frame[col] = pd.to_datetime(frame[col])
             elif pd.api.types.is_datetime64_any_dtype(frame[col]):
                 frame[col] = pd.to_datetime(frame[col]).astype("datetime64[ns]")
-        return frame.sort_values(keys).reset_index(drop=True)
+        frame = frame.sort_values(keys).reset_index(drop=True).astype(object)
+        return frame.where(frame.notna(), None)  # one spelling of missing (DuckDB gives pd.NA, Spark None)
 
     assert len(duck) == len(spark)
     pd.testing.assert_frame_equal(tidy(duck), tidy(spark)[list(duck.columns)], check_dtype=False)

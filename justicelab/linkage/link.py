@@ -169,7 +169,7 @@ def link_submission(rows: pd.DataFrame, db_path: str | Path, link_probability: f
 
 def _as_pandas(splink_frame) -> pd.DataFrame:
     """Splink's result as pandas; Spark's goes through Arrow (its pandas path warns under pandas 3)."""
-    if hasattr(splink_frame, "as_spark_dataframe"):
+    if type(splink_frame).__name__ == "SparkDataFrame":
         from ..engine.spark_engine import to_pandas
 
         return to_pandas(splink_frame.as_spark_dataframe())
