@@ -61,6 +61,7 @@ def main() -> None:
     ap.add_argument("--size", type=int, default=1000, help="rows in the submission to link")
     ap.add_argument("--driver-memory", default=None)
     ap.add_argument("--skip-bulletin", action="store_true")
+    ap.add_argument("--skip-linkage", action="store_true")
     args = ap.parse_args()
     people = DuckDBEngine(args.db, read_only=True).query("SELECT count(*) AS n FROM person")["n"].iloc[0]
     print(f"{people:,} people; {os.cpu_count()} cores")
@@ -85,6 +86,9 @@ def main() -> None:
             spark_table.reset_index(drop=True).astype(str))
         print(f"  bulletins identical: {same}")
 
+    if args.skip_linkage:
+        spark.spark.stop()
+        return
     with tempfile.TemporaryDirectory() as tmp:
         paths = write_submission(args.db, "through-the-gate", Path(tmp) / "sub.csv", seed=1, size=args.size)
         v = validate(paths["submission"])

@@ -68,6 +68,7 @@ else:
 """)
     assert "ERROR: Spark" in done.stdout and "out of memory" in done.stdout, (done.stdout, done.stderr[-2000:])
     assert "--driver-memory" in done.stdout and MEMORY_ENV in done.stdout
+    assert "Traceback" not in done.stderr and "Py4J" not in done.stderr, done.stderr[-2000:]
 
 
 def _py4j_error(name: str) -> type:

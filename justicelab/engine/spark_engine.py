@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import tempfile
@@ -114,6 +115,7 @@ def start_session(master: str | None = None, driver_memory: str | None = None, a
     except ImportError as exc:  # pragma: no cover - depends on install
         raise JusticeLabError("Spark engine needs PySpark: pip install 'justicelab[spark]'") from exc
     _quiet_pandas_version_warning()
+    logging.getLogger("py4j").setLevel(logging.CRITICAL)  # a dead JVM is reported once, by spark_errors()
     submitted = not master and "PYSPARK_GATEWAY_PORT" in os.environ  # launched by spark-submit
     master = master or os.environ.get(MASTER_ENV) or "local[*]"
     builder = SparkSession.builder.appName(app_name)
@@ -143,7 +145,20 @@ OUT_OF_MEMORY = ("OutOfMemoryError", "Java heap space", "Not enough memory to bu
                  "GC overhead limit exceeded", "must be at least", "Unable to acquire")
 # A local JVM that dies mid-query (an out-of-memory error in a task stops it) leaves only a broken connection.
 JAVA_GONE = ("Answer from Java side is empty", "SparkContext was shut down", "Error while receiving",
-             "Py4JNetworkError", "Cannot call methods on a stopped SparkContext")
+             "Py4JNetworkError", "Cannot call methods on a stopped SparkContext", "ConnectionRefusedError",
+             "ConnectionResetError")
+
+
+def _from_spark(exc: BaseException) -> bool:
+    """Raised by PySpark or py4j (a dead JVM shows as a plain ConnectionRefusedError from py4j's socket)."""
+    if (type(exc).__module__ or "").startswith(("py4j", "pyspark")):
+        return True
+    tb = exc.__traceback__
+    while tb is not None:
+        if any(part in tb.tb_frame.f_code.co_filename for part in ("/py4j/", "/pyspark/")):
+            return True
+        tb = tb.tb_next
+    return False
 
 
 @contextmanager
@@ -154,8 +169,7 @@ def spark_errors():
     except JusticeLabError:
         raise
     except Exception as exc:
-        module = type(exc).__module__ or ""
-        if not (module.startswith("py4j") or module.startswith("pyspark")):
+        if not _from_spark(exc):
             raise
         text = f"{type(exc).__name__}: {exc}"
         if any(m in text for m in OUT_OF_MEMORY):
