@@ -73,7 +73,7 @@ def test_pbr_reconviction_events(national, spark):
     with DuckDBEngine(db, read_only=True) as duck:
         releases = duck.query("""SELECT person_id, release_date FROM disposal
                                  WHERE release_date BETWEEN DATE '2021-01-01' AND DATE '2021-12-31'""")
-        assert len(releases) > 20_000
+        assert len(releases) > 10_000  # about 17,000 releases in 2021 at a million people
         expected = count_reconviction_events(duck, releases)
     got = count_reconviction_events(spark, releases)
     assert expected["events"].sum() > 0
