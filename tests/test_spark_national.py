@@ -92,4 +92,4 @@ def test_linkage(national, spark, tmp_path):
     both = on_duck.links.merge(on_spark.links, on="row", suffixes=("_duck", "_spark"))
     assert len(both) == len(on_duck.links) == len(on_spark.links)
     agree = (both["person_id_duck"].fillna(-1) == both["person_id_spark"].fillna(-1)).mean()
-    assert agree >= 0.98, agree  # u is estimated from each engine's own random sample: 0.9903 in the 1M benchmark
+    assert agree >= 0.98, agree  # each engine draws its own sample to estimate u: 0.9903 in the 1M benchmark
