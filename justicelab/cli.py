@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 import sys
 import time
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from datetime import date
 from pathlib import Path
 from typing import Optional
@@ -26,6 +26,10 @@ if not console.is_terminal:  # piped or logged: wide enough for the bulletin tab
 err = Console(stderr=True, soft_wrap=True)  # an error is one line, however long
 
 DB_OPTION = typer.Option(..., "--db", help="Path of the DuckDB reoffending database.")
+SPARK_MASTER_OPTION = typer.Option(None, "--spark-master", help="With --engine spark: local[*] (default), "
+                                   "spark://host:7077, yarn, k8s://... or a Spark Connect sc://host:15002 URL.")
+DRIVER_MEMORY_OPTION = typer.Option(None, "--driver-memory", help="With --engine spark: driver memory, e.g. 8g "
+                                    "(default a quarter of this machine; env JUSTICELAB_SPARK_DRIVER_MEMORY).")
 
 
 @contextmanager
@@ -131,12 +135,14 @@ def stats(db: Path = DB_OPTION,
           period_from: Optional[str] = typer.Option(None, "--from", help="First index date (YYYY-MM-DD)."),
           period_to: Optional[str] = typer.Option(None, "--to", help="Last index date (YYYY-MM-DD)."),
           as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
-          engine_name: str = typer.Option("duckdb", "--engine", help="duckdb or spark (reads DB as a Parquet folder).")):
+          engine_name: str = typer.Option("duckdb", "--engine", help="duckdb or spark (reads DB as a Parquet folder)."),
+          spark_master: Optional[str] = SPARK_MASTER_OPTION, driver_memory: Optional[str] = DRIVER_MEMORY_OPTION):
     """Proven reoffending statistics for an adult cohort, in the form of the official bulletin."""
     from .measures.bulletin import national_statistics
 
     start, end = _parse_date(period_from, "--from"), _parse_date(period_to, "--to")
-    with _open_engine(db, engine_name) as engine, _steps(1, "proven reoffending cohort") as advance:
+    with _open_engine(db, engine_name, spark_master, driver_memory) as engine, \
+            _steps(1, "proven reoffending cohort") as advance:
         table, start, end = national_statistics(engine, start, end, by)
         advance("measured")
     if as_json:
@@ -158,7 +164,7 @@ def _print_bulletin(table, start: date, end: date, by: Optional[str]) -> None:
 
 
 @contextmanager
-def _open_engine(db: Path, engine_name: str):
+def _open_engine(db: Path, engine_name: str, spark_master: Optional[str] = None, driver_memory: Optional[str] = None):
     from .data.db import check_database_file, require_database
     from .engine import DuckDBEngine, spark_engine
 
@@ -171,15 +177,25 @@ def _open_engine(db: Path, engine_name: str):
     elif engine_name == "spark":
         if not db.is_dir():
             raise JusticeLabError("with --engine spark, --db is a folder of Parquet files ('justicelab export')")
-        engine = spark_engine()
+        engine = spark_engine(master=spark_master, driver_memory=driver_memory)
         for path in sorted(db.glob("*.parquet")):
             engine.register_parquet(path.stem, str(path))
     else:
         raise JusticeLabError("--engine must be duckdb or spark")
     try:
-        yield engine
+        with _spark_errors(engine_name):
+            yield engine
     finally:
         engine.close()
+
+
+def _spark_errors(engine_name: str):
+    """Spark's Java errors as one line (out of memory names --driver-memory); a no-op for DuckDB."""
+    if engine_name != "spark":
+        return nullcontext()
+    from .engine.spark_engine import spark_errors
+
+    return spark_errors()
 
 
 @app.command()
@@ -336,7 +352,8 @@ def link(submission: Path = typer.Argument(..., help="The submission (.csv or .x
          accept_errors: bool = typer.Option(False, "--accept-errors",
                                             help="Go ahead without rows whose details could not be read."),
          us_dates: bool = typer.Option(False, "--us-dates", help="Dates are month first."),
-         engine_name: str = typer.Option("duckdb", "--engine", help="duckdb, or spark (--db is a Parquet folder).")):
+         engine_name: str = typer.Option("duckdb", "--engine", help="duckdb, or spark (--db is a Parquet folder)."),
+         spark_master: Optional[str] = SPARK_MASTER_OPTION, driver_memory: Optional[str] = DRIVER_MEMORY_OPTION):
     """Link a submission to the database and build the treatment group, counting every exclusion."""
     from .data.db import require_database
     from .linkage.link import link_submission
@@ -353,7 +370,13 @@ def link(submission: Path = typer.Argument(..., help="The submission (.csv or .x
     with _steps(3, "linkage") as advance:
         if engine_name not in ("duckdb", "spark"):
             raise JusticeLabError("--engine must be duckdb or spark")
-        linkage = link_submission(v.rows[v.rows["status"] == "ok"], db, engine=engine_name)
+        with _spark_errors(engine_name):
+            spark = None
+            if engine_name == "spark":
+                from .engine.spark_engine import start_session
+
+                spark = start_session(spark_master, driver_memory)
+            linkage = link_submission(v.rows[v.rows["status"] == "ok"], db, engine=engine_name, spark=spark)
         advance("linked")
         group = build_treatment_group(db, v.rows, linkage.links)
         advance("treatment group")

@@ -158,7 +158,7 @@ def _prepare_duckdb(rows: pd.DataFrame, db_path: Path):
 def _prepare_spark(rows: pd.DataFrame, folder: Path, spark=None):
     from splink import SparkAPI
 
-    from ..engine.spark_engine import SparkEngine
+    from ..engine.spark_engine import SparkEngine, to_pandas, to_spark
 
     engine = SparkEngine(spark=spark)
     session = engine.spark
@@ -167,14 +167,14 @@ def _prepare_spark(rows: pd.DataFrame, folder: Path, spark=None):
         if not path.exists():
             raise JusticeLabError(f"{folder} has no {table}.parquet (write one with 'justicelab export')")
         engine.register_parquet(table, str(path))
-    session.createDataFrame(nickname_frame()).createOrReplaceTempView("nickname_map")
-    session.createDataFrame(_submission_frame(rows)).createOrReplaceTempView("submission_frame")
+    to_spark(session, nickname_frame()).createOrReplaceTempView("nickname_map")
+    to_spark(session, _submission_frame(rows)).createOrReplaceTempView("submission_frame")
     d = engine.dialect
     for table, sql in _SETUP:
         session.sql(sql(d)).cache().createOrReplaceTempView(table)
     fingerprint = {k: int(v) for k, v in session.sql(_FINGERPRINT).collect()[0].asDict().items()}
     db_api = SparkAPI(spark_session=session, break_lineage_method="persist")  # registers Splink's similarity UDFs (jaro_winkler, ...)
-    pnc = session.sql(_pnc_sql(d)).toPandas()
+    pnc = to_pandas(session.sql(_pnc_sql(d)))
     return db_api, fingerprint, pnc, lambda: None
 
 
@@ -200,7 +200,7 @@ def link_submission(rows: pd.DataFrame, db_path: str | Path, link_probability: f
         model = lm.stored_model(path, fingerprint) or lm.estimate_model(db_api, "people_ids", fingerprint, path)
         linker = Linker([db_api.register("submission_ids"), db_api.register("identities")], lm.for_linking(model),
                         log_level=logging.WARNING)
-        scored = linker.inference.predict(threshold_match_weight=-10).as_pandas_dataframe()
+        scored = _as_pandas(linker.inference.predict(threshold_match_weight=-10))
     finally:
         close()
     result = _decide(rows, scored, pnc, link_probability, review_probability, fingerprint["identities"])
@@ -210,6 +210,15 @@ def link_submission(rows: pd.DataFrame, db_path: str | Path, link_probability: f
     result.diagnostics["model"] = {"file": path.name, "sha256_16": lm.model_hash(model),
                                    "people": fingerprint["people"]}
     return result
+
+
+def _as_pandas(splink_frame) -> pd.DataFrame:
+    """Splink's result as pandas; Spark's goes through Arrow (its pandas path warns under pandas 3)."""
+    if type(splink_frame).__name__ == "SparkDataFrame":
+        from ..engine.spark_engine import to_pandas
+
+        return to_pandas(splink_frame.as_spark_dataframe())
+    return splink_frame.as_pandas_dataframe()
 
 
 def _decide(rows, scored, pnc, link_p, review_p, n_ids) -> LinkageResult:
