@@ -12,6 +12,7 @@ from justicelab.linkage.names import fold, nickname_groups
 from justicelab.submission.validate import validate
 from tests.fixtures import synthetic_db
 from tests.linkage_lists import hard_list, plant_people, scores
+from tests.service_client import sign_in
 
 
 def test_pnc_formats_agree_and_a_wrong_check_letter_keeps_the_number():
@@ -165,8 +166,7 @@ def test_clerical_review_in_the_web_service_for_analysts_only(planted_db, linked
 
     def client(email):
         c = TestClient(app)
-        assert c.post("/login", data={"email": email, "password": "a long enough password 1"},
-                      follow_redirects=False).status_code == 303
+        assert sign_in(c, email, "a long enough password 1").status_code == 303
         return c
 
     org = client("a@org.test")

@@ -3,7 +3,6 @@ oversized, anonymous and slow uploads, decompression bombs and row floods, files
 orphans left by a crash, and programme names that look like mathtext. Each probe failed before its fix.
 
 These tests need no reoffending database: validation runs in a worker without one."""
-import re
 import socket
 import threading
 import time
@@ -23,6 +22,7 @@ from justicelab.service.app import create_app
 from justicelab.service.guard import HeaderDeadline
 from justicelab.service.jobs import FINAL, Settings, sweep, work
 from justicelab.service.store import Credential, Job, LoginAttempt, Organisation, Submission, now
+from tests.service_client import sign_in as form_sign_in
 
 PASSWORD = "a long enough password"
 HEADER = "forename,surname,date_of_birth,sex,intervention_start\n"
@@ -65,9 +65,7 @@ def service(prepared, tmp_path, monkeypatch):
 
 
 def sign_in(client: TestClient, email: str, password: str = PASSWORD, **headers):
-    token = re.search(r'name="login_csrf" value="([^"]+)"', client.get("/login").text).group(1)
-    return client.post("/login", data={"email": email, "password": password, "login_csrf": token},
-                       headers=headers, follow_redirects=False)
+    return form_sign_in(client, email, password, **headers)
 
 
 def bearer(token: str) -> dict:

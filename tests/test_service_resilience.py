@@ -21,6 +21,7 @@ from justicelab.service.accounts import add_user, issue
 from justicelab.service.jobs import FINAL, Settings, sweep
 from justicelab.service.store import Job, Submission, connect, migrate
 from tests.test_service import db, good_file  # noqa: F401 (the same synthetic database and submission)
+from tests.service_client import sign_in
 from tests.test_service_abuse import HEADER, xlsx_bomb
 
 pytestmark = pytest.mark.slow
@@ -153,8 +154,6 @@ def test_killed_anywhere_every_submission_ends_exactly_once(deployment, good_fil
 def test_one_users_bombs_do_not_slow_another_users_pages(deployment, good_file, tmp_path):
     """Loopback, bounded: 10 hostile uploads (bombs, floods, oversized) from one organisation, one worker
     validating them, while another organisation's user loads pages every 0.1 s for 40 s at most."""
-    import re
-
     url, factory, settings, tokens = deployment
     bomb = xlsx_bomb(tmp_path / "bomb.xlsx")
     flood = tmp_path / "flood.csv"
@@ -167,8 +166,7 @@ def test_one_users_bombs_do_not_slow_another_users_pages(deployment, good_file, 
     latencies, stop = [], threading.Event()
     with server(deployment) as (base, _):
         b = httpx.Client(base_url=base, timeout=30)
-        token = re.search(r'name="login_csrf" value="([^"]+)"', b.get("/login").text).group(1)
-        assert b.post("/login", data={"email": "b@org.test", "password": PASSWORD, "login_csrf": token}).status_code == 303
+        assert sign_in(b, "b@org.test", PASSWORD).status_code == 303
 
         def pages():
             while not stop.is_set():

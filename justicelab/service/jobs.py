@@ -133,6 +133,12 @@ def store_upload(db: Session, settings: Settings, user, programme: str, name: st
     return sub
 
 
+def enqueue(db: Session, submission: Submission, kind: str = "analyse") -> None:
+    """Queue another run for a submission (a rerun after clerical review is an analysis job)."""
+    db.add(Job(submission_id=submission.id, kind=kind))
+    db.commit()
+
+
 def claim(factory: sessionmaker, worker: str, kinds: tuple[str, ...] = ("validate", "analyse")) -> Job | None:
     """Take the next job atomically: queued, or running with a stale heartbeat (its worker died)."""
     with factory() as db:
@@ -225,13 +231,16 @@ def run_job(factory: sessionmaker, settings: Settings, job: Job) -> None:
         _conclude(factory, job, "done", str(exc), status="returned", comment=str(exc))
     except Exception as exc:  # a fault: retried, then marked failed for an administrator
         log.error("job %s failed: %s", job.id, where(exc))
-        with factory() as db:
-            attempts = db.get(Job, job.id).attempts
-        if attempts >= MAX_ATTEMPTS:
-            _conclude(factory, job, "failed", repr(exc), status="failed",
-                      comment="the analysis failed; the team has been told")
-        else:
-            _conclude(factory, job, "queued", repr(exc))
+        try:
+            with factory() as db:
+                attempts = db.get(Job, job.id).attempts
+            if attempts >= MAX_ATTEMPTS:
+                _conclude(factory, job, "failed", repr(exc), status="failed",
+                          comment="the analysis failed; the team has been told")
+            else:
+                _conclude(factory, job, "queued", repr(exc))
+        except Exception as again:  # the store itself refuses: the job's heartbeat stops, so it is retried later
+            log.error("job %s: could not record the failure: %s", job.id, where(again))
     finally:
         stop.set()
 
