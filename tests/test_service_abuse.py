@@ -152,7 +152,7 @@ def test_every_answer_carries_security_headers(service):
         csp = r.headers.get("content-security-policy", "")
         assert "frame-ancestors 'none'" in csp and "default-src 'none'" in csp and "script-src" not in csp, r.url
         assert r.headers["x-content-type-options"] == "nosniff"
-        assert r.headers["referrer-policy"] == "no-referrer"
+        assert r.headers["referrer-policy"] == "same-origin"
         assert r.headers["x-frame-options"] == "DENY"
 
 

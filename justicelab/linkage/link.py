@@ -65,17 +65,11 @@ def _identity_sql(source: str, d: Dialect) -> str:
         LEFT JOIN nickname_map n ON n.name = fk.name_key"""
 
 
-def _with_frequencies(table: str) -> str:
-    """Name frequencies on the database (never the list), for Splink's term-frequency adjustment."""
-    return f"""
-        SELECT t.*, ff.tf AS tf_forename, fs.tf AS tf_surname FROM {table} t
-        LEFT JOIN tf_forename_db ff ON ff.forename = t.forename
-        LEFT JOIN tf_surname_db fs ON fs.surname = t.surname"""
-
-
 def _frequency_sql(column: str) -> str:
-    return f"""SELECT {column}, count(*) / (SELECT CAST(count({column}) AS DOUBLE) FROM identities_base) AS tf
-               FROM identities_base WHERE {column} IS NOT NULL GROUP BY {column}"""
+    """Name frequencies on the database (never the list), registered with Splink for its term-frequency
+    adjustment: a shared rare surname is stronger evidence than a shared common one."""
+    return f"""SELECT {column}, count(*) / (SELECT CAST(count({column}) AS DOUBLE) FROM identities) AS tf_{column}
+               FROM identities WHERE {column} IS NOT NULL GROUP BY {column}"""
 
 
 def _database_identities(d: Dialect) -> str:
@@ -106,12 +100,10 @@ _SETUP = [  # (table, SQL): the same steps on DuckDB and Spark
     ("identities_raw", lambda d: f"SELECT * FROM {_database_identities(d)}"),
     ("forename_keys", lambda d: _name_keys_sql("forename", d)),
     ("surname_keys", lambda d: _name_keys_sql("surname", d)),
-    ("submission_base", lambda d: _identity_sql("submission_raw", d)),
-    ("identities_base", lambda d: _identity_sql("identities_raw", d)),
+    ("submission_ids", lambda d: _identity_sql("submission_raw", d)),
+    ("identities", lambda d: _identity_sql("identities_raw", d)),
     ("tf_forename_db", lambda d: _frequency_sql("forename")),
     ("tf_surname_db", lambda d: _frequency_sql("surname")),
-    ("submission_ids", lambda d: _with_frequencies("submission_base")),
-    ("identities", lambda d: _with_frequencies("identities_base")),
     ("people_ids", lambda d: "SELECT * FROM identities WHERE unique_id LIKE 'p%'"),
 ]
 _FINGERPRINT = """SELECT count(*) AS identities, count(DISTINCT person_id) AS people,
@@ -200,6 +192,8 @@ def link_submission(rows: pd.DataFrame, db_path: str | Path, link_probability: f
         model = lm.stored_model(path, fingerprint) or lm.estimate_model(db_api, "people_ids", fingerprint, path)
         linker = Linker([db_api.register("submission_ids"), db_api.register("identities")], lm.for_linking(model),
                         log_level=logging.WARNING)
+        for column in ("forename", "surname"):
+            linker.table_management.register_term_frequency_lookup(db_api.register(f"tf_{column}_db"), column)
         scored = _as_pandas(linker.inference.predict(threshold_match_weight=-10))
     finally:
         close()

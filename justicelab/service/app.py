@@ -131,12 +131,13 @@ def create_app(store_url: str, settings: Settings) -> FastAPI:
         if (origin and origin != f"{request.url.scheme}://{request.url.netloc}") or not expected \
                 or not secrets.compare_digest(expected, login_csrf):
             return login_page(403, "The sign-in form has expired or came from another site: sign in again here.")
+        email = plain_text(email, "email")  # a NUL byte is refused here, before any query (PostgreSQL rejects it)
         address = request.client.host if request.client else "unknown"
         refused = locked(session, email, address)
         if refused:
             audit(session, None, None, "sign-in refused: locked")
             return login_page(429, refused)
-        user = authenticate(session, plain_text(email, "email"), password)
+        user = authenticate(session, email, password)
         if user is None:
             record_failure(session, email, address)
             return login_page(401, locked(session, email, address) or "Email or password not recognised.")

@@ -17,7 +17,9 @@ HEADERS = [
                                  b"frame-ancestors 'none'; base-uri 'none'"),
     (b"x-frame-options", b"DENY"),
     (b"x-content-type-options", b"nosniff"),
-    (b"referrer-policy", b"no-referrer"),
+    # same-origin, not no-referrer: under no-referrer Chromium sends "Origin: null" with our own forms,
+    # which the sign-in form's origin check must refuse; other sites still get no referrer
+    (b"referrer-policy", b"same-origin"),
     (b"cross-origin-opener-policy", b"same-origin"),
 ]
 FORM_BYTES = 64_000  # a sign-in or review form; an upload may add its file's size to this
