@@ -16,7 +16,7 @@ from justicelab.pbr.events import count_reconviction_events
 from justicelab.submission.validate import validate
 from tests.fixtures import synthetic_db
 
-pytestmark = [pytest.mark.national, pytest.mark.spark]
+pytestmark = [pytest.mark.slow, pytest.mark.spark]
 
 
 @pytest.fixture(scope="module")
