@@ -491,6 +491,19 @@ def test_load_from_a_folder_with_an_apostrophe(tiny_db, tmp_path, capsys):
     assert main(["stats", "--db", str(tiny_db), "--json"]) == 0
     assert loaded == json.loads(capsys.readouterr().out)  # the loaded copy gives the original's statistics
     assert loaded["rows"][0]["offenders"] > 0
+    parquet = tmp_path / "O'Brien's extract"  # a folder of Parquet files is read through views
+    assert main(["export", "--db", str(tiny_db), "--out", str(parquet), "--format", "parquet"]) == 0
+    import duckdb
+
+    from justicelab.data.db import attach_tables
+
+    counts = []
+    for source in (tiny_db, parquet):
+        con = duckdb.connect()
+        attach_tables(con, source, ("person", "offence"))
+        counts.append(con.execute("SELECT (SELECT count(*) FROM person), (SELECT count(*) FROM offence)").fetchone())
+        con.close()
+    assert counts[0] == counts[1] and counts[0][0] > 0
 
 
 # ----------------------------------------------------------------------------------------- properties

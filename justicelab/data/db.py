@@ -83,7 +83,9 @@ def attach_tables(con: duckdb.DuckDBPyConnection, db_path: str | Path,
     if path.is_dir():
         con.execute("CREATE SCHEMA jdl")
         for table in tables:
-            con.execute(f"CREATE VIEW jdl.{table} AS SELECT * FROM read_parquet('{path / table}.parquet')")
+            # a view cannot hold a parameter: the path is a SQL string literal, its quotes doubled
+            literal = str(path / f"{table}.parquet").replace("'", "''")
+            con.execute(f"CREATE VIEW jdl.{table} AS SELECT * FROM read_parquet('{literal}')")
     else:
         con.execute("ATTACH ? AS jdl (READ_ONLY)", [str(path)])
     for table in tables:
