@@ -108,6 +108,8 @@ def test_planted_effect_is_recovered_and_the_contract_pays(paying, db):
         assert sum(b["cohort_members"] for b in bands) == c["treated_matched"]
         assert np.average([b["treated_per_100"] for b in bands], weights=[b["cohort_members"] for b in bands]) == \
             pytest.approx(c["treated_per_100"])
+        # results by need: the needs the assessments record, each a subset of the cohort
+        assert c["by_need"] and all(5 <= b["cohort_members"] <= c["treated_matched"] for b in c["by_need"])
     assert np.mean(list(truth.values())) > 0.10
     sizes = [c["treated_matched"] for c in s["cohorts"]]
     assert s["pooled"]["reduction"] == pytest.approx(np.average([c["reduction"] for c in s["cohorts"]], weights=sizes))
@@ -221,6 +223,7 @@ def test_cli_writes_the_statement(paying, db, tmp_path, capsys):
         assert (out / name).stat().st_size > 0
     html = (out / "statement.html").read_text()
     assert "FINAL STATEMENT" in html and "step by step" in html and "not the contract measure" in html
+    assert "by risk band" in html and "by assessed need" in html
     assert "date_of_birth" not in html and "surname" not in html.lower()
     register = pd.read_csv(out / "register.csv")
     assert not {"forename", "surname", "date_of_birth", "pnc_id"} & set(register.columns)

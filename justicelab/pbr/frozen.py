@@ -18,6 +18,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..errors import JusticeLabError
+from ..measures.cohort import NEEDS_COLUMNS
 
 FINGERPRINT_COLUMNS = ["person_id", "disposal_id", "treated", "weights"]
 PAIR_COLUMNS = ["person_id", "disposal_id", "index_date", "treated", "unit", "subclass", "weights", "distance",
@@ -60,7 +61,8 @@ class SampleStore:
         where = self._dir(entry["cohort"])
         where.mkdir(parents=True, exist_ok=True)
         (where / "matched.csv").write_bytes(fingerprint_bytes(entry["matched"]))
-        entry["pairs"][PAIR_COLUMNS].to_csv(where / "pairs.csv", index=False)
+        needs = [n for n in NEEDS_COLUMNS if n in entry["pairs"].columns]  # for results by need
+        entry["pairs"][PAIR_COLUMNS + needs].to_csv(where / "pairs.csv", index=False)
         meta = {k: v for k, v in entry.items() if k not in ("pairs", "matched", "frozen")}
         (where / "sample.json").write_text(json.dumps(meta, indent=1, default=str, sort_keys=True) + "\n")
         entry["frozen"] = True

@@ -24,7 +24,7 @@ from .arithmetic import to_decimal
 from .contract import Contract
 from .events import count_reconviction_events
 from .frozen import fingerprint
-from .monitor import results_by_risk_band
+from .monitor import results_by_need, results_by_risk_band
 
 OUTCOME_COLUMNS = {"events", "reoffended", "reoffences", "days_to_first_reoffence"}
 
@@ -120,7 +120,7 @@ def count_outcomes(engine: Engine, contract: Contract, matched_cohorts: list[dic
             "significant": bool(p < 1 - contract.comparison.confidence), "events_treated": int(
                 pairs.loc[pairs["treated"] == 1, "events"].sum()),
             "events_avoided": (cmp_ - t) * n, "difference_se_method": est.se_method, "comparison_variance": c_var,
-            **results_by_risk_band(pairs),
+            **results_by_risk_band(pairs), **results_by_need(pairs),
         })
 
 

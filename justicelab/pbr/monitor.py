@@ -18,13 +18,14 @@ import numpy as np
 import pandas as pd
 
 from ..engine import Engine, run_steps
-from ..measures.cohort import characteristics_step
+from ..measures.cohort import NEEDS_COLUMNS, characteristics_step
 from ..measures.rules import Rules
 from .cohort import build_register
 from .contract import Contract
 
 HIGH_RISK = 0.75  # OGRS-style score: the "high" band and above
 Z_FLAG, MATERIAL = 3.0, 0.03
+MIN_MEMBERS = 5  # results by need: fewer members than this are not shown (too few to read, and disclosive)
 
 
 def _periods(contract: Contract, as_of: date) -> tuple[tuple[date, date], tuple[date, date]]:
@@ -100,6 +101,17 @@ def _band(score: float, assessed: int) -> str:
     return next(label for lo, hi, label in BANDS if lo <= score < hi)
 
 
+def _per_100(g: pd.DataFrame) -> dict | None:
+    """A group of match sets' result: the members' mean events against their comparison people's weighted mean."""
+    t, c = g[g["treated"] == 1], g[g["treated"] == 0]
+    if t.empty or c.empty:
+        return None
+    t100 = 100 * float(t["events"].mean())
+    c100 = 100 * float((c["events"] * c["weights"]).sum() / c["weights"].sum())
+    return {"cohort_members": len(t), "treated_per_100": t100, "comparison_per_100": c100,
+            "reduction": (c100 - t100) / c100 if c100 > 0 else None}
+
+
 def results_by_risk_band(pairs: pd.DataFrame) -> dict:
     """After outcomes are counted: a cohort's result by the risk band of its members (each comparison person
     follows the match set it serves), and the share of events among the riskiest quarter. A provider that
@@ -110,17 +122,24 @@ def results_by_risk_band(pairs: pd.DataFrame) -> dict:
     band = pd.Series([_band(s, a) for s, a in zip(treated["ogrs_score"], treated["has_assessment"])],
                      index=treated["subclass"].to_numpy())
     p = pairs.assign(band=pairs["subclass"].map(band))
-    rows = []
-    for label in [b[2] for b in BANDS] + ["not assessed"]:
-        g = p[p["band"] == label]
-        t, c = g[g["treated"] == 1], g[g["treated"] == 0]
-        if t.empty or c.empty:
-            continue
-        t100 = 100 * float(t["events"].mean())
-        c100 = 100 * float((c["events"] * c["weights"]).sum() / c["weights"].sum())
-        rows.append({"band": label, "cohort_members": len(t), "treated_per_100": t100, "comparison_per_100": c100,
-                     "reduction": (c100 - t100) / c100 if c100 > 0 else None})
+    rows = [{"band": label, **r} for label in [b[2] for b in BANDS] + ["not assessed"]
+            if (r := _per_100(p[p["band"] == label])) is not None]
     return {"by_risk_band": rows, "riskiest_quarter_share_of_events": _riskiest_share(p)}
+
+
+def results_by_need(pairs: pd.DataFrame) -> dict:
+    """A cohort's result among members assessed with each criminogenic need (a member with several needs
+    counts under each; comparison people follow their match set). Parking shows as an effect that vanishes
+    where the needs are heaviest (drugs, accommodation). Needs absent from `pairs` (samples frozen before
+    needs were kept) are left out; needs held by fewer than `MIN_MEMBERS` members are not shown."""
+    treated = pairs[pairs["treated"] == 1]
+    rows = []
+    for column in [n for n in NEEDS_COLUMNS if n in pairs.columns]:
+        sets = set(treated.loc[treated[column].astype("boolean").fillna(False).astype(bool), "subclass"])
+        r = _per_100(pairs[pairs["subclass"].isin(sets)])
+        if r is not None and r["cohort_members"] >= MIN_MEMBERS:
+            rows.append({"need": column.removeprefix("need_").replace("_", " "), **r})
+    return {"by_need": rows}
 
 
 def _riskiest_share(p: pd.DataFrame) -> dict:
