@@ -103,6 +103,20 @@ def session_config(driver_memory: str | None = None, cores: int | None = None) -
     }
 
 
+def _reachable(url: str, seconds: float = 10.0) -> None:
+    """A Spark Connect client retries a dead server for minutes: check the port answers first."""
+    import socket
+    from urllib.parse import urlparse
+
+    where = urlparse(url.split(";", 1)[0])
+    host, port = where.hostname or "localhost", where.port or 15002
+    try:
+        socket.create_connection((host, port), timeout=seconds).close()
+    except OSError as exc:
+        raise JusticeLabError(f"cannot reach the Spark Connect server at {host}:{port} ({exc.strerror or exc}): "
+                              "is it running? (docs/spark.md)") from exc
+
+
 def start_session(master: str | None = None, driver_memory: str | None = None, app_name: str = "justicelab"):
     """A Spark session: local[*] by default, a cluster for spark://, yarn, k8s://..., Spark Connect for sc://.
 
@@ -116,6 +130,8 @@ def start_session(master: str | None = None, driver_memory: str | None = None, a
         raise JusticeLabError("Spark engine needs PySpark: pip install 'justicelab[spark]'") from exc
     _quiet_pandas_version_warning()
     logging.getLogger("py4j").setLevel(logging.CRITICAL)  # a dead JVM is reported once, by spark_errors()
+    # Spark Connect's client logs every failed query with the server's Java stack: reported once, by spark_errors()
+    logging.getLogger("SQLQueryContextLogger").setLevel(logging.CRITICAL)
     submitted = not master and "PYSPARK_GATEWAY_PORT" in os.environ  # launched by spark-submit
     master = master or os.environ.get(MASTER_ENV) or "local[*]"
     builder = SparkSession.builder.appName(app_name)
@@ -127,6 +143,7 @@ def start_session(master: str | None = None, driver_memory: str | None = None, a
             import grpc  # noqa: F401 - Spark Connect's client transport
         except ImportError as exc:
             raise JusticeLabError("a Spark Connect (sc://) master needs: pip install 'pyspark[connect]'") from exc
+        _reachable(master)
         builder = builder.remote(master)  # the server owns memory and jars; only SQL settings travel
         config = sql_only
     else:

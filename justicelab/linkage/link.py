@@ -154,6 +154,10 @@ def _prepare_spark(rows: pd.DataFrame, folder: Path, spark=None):
 
     engine = SparkEngine(spark=spark)
     session = engine.spark
+    if type(session).__module__.startswith("pyspark.sql.connect"):
+        raise JusticeLabError("linkage needs Splink's similarity functions (Jaro-Winkler and others), which a Spark "
+                              "Connect (sc://) session cannot load: link with --spark-master spark://HOST:7077, yarn "
+                              "or local[*]; statistics, measures and PbR events run over sc:// (docs/spark.md)")
     for table in ("person", "alias"):
         path = folder / f"{table}.parquet"
         if not path.exists():
