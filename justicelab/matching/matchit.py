@@ -14,6 +14,7 @@ an outcome column.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from itertools import chain
 
 import numpy as np
 import pandas as pd
@@ -108,6 +109,23 @@ def _common_support(distance: np.ndarray, treat: np.ndarray, discard: str) -> np
     return out
 
 
+def _match_set_weights(matches: dict[int, list[int]], n: int, replace: bool) -> tuple[np.ndarray, np.ndarray]:
+    """MatchIt's weights from match sets: 1 for each focal unit, 1/m from each set to each of its m
+    controls (summed over sets with replacement); subclass = the set's number in focal row order."""
+    weights, sub = np.zeros(n), np.full(n, -1, np.int64)
+    if not matches:
+        return weights, sub
+    focal = np.array(sorted(matches), dtype=np.int64)
+    sizes = np.fromiter((len(matches[t]) for t in focal), dtype=np.int64, count=len(focal))
+    controls = np.fromiter(chain.from_iterable(matches[t] for t in focal), dtype=np.int64, count=int(sizes.sum()))
+    sets = np.repeat(np.arange(len(focal)), sizes)
+    weights[focal], sub[focal] = 1.0, np.arange(len(focal))
+    weights += np.bincount(controls, weights=1.0 / sizes[sets], minlength=n)  # in set order, as a running sum
+    if not replace:
+        sub[controls] = sets
+    return weights, sub
+
+
 def matchit(data: pd.DataFrame, treatment: str, covariates: list[str], *, method: str = "nearest",
             distance: str | np.ndarray = "logit", ratio: int = 1, replace: bool = False,
             caliper: float | None = None, exact: list[str] | None = None, discard: str = "none",
@@ -185,14 +203,7 @@ def matchit(data: pd.DataFrame, treatment: str, covariates: list[str], *, method
             matches = mahalanobis_neighbours(X, mahalanobis_scale(X, treat, eligible), dist, focal, eligible, strata, ratio, replace, cal, order)
         else:
             matches = nearest_neighbour(dist, focal, eligible, strata, ratio, replace, cal, order, ties)
-        for k, (t_row, c_rows) in enumerate(sorted(matches.items())):
-            weights[t_row] = 1.0
-            sub[t_row] = k
-            share = 1.0 / len(c_rows)
-            for c in c_rows:
-                weights[c] += share
-                if not replace:
-                    sub[c] = k
+        weights, sub = _match_set_weights(matches, len(data), replace)
     else:
         if cal is None:
             raise JusticeLabError(f"{method} matching needs a caliper (the radius, in SDs of the distance)")

@@ -154,17 +154,16 @@ def nearest_neighbour(distance: np.ndarray, treat: np.ndarray, eligible: np.ndar
                       ratio: int = 1, replace: bool = False, caliper: float | None = None,
                       order: str = "largest", ties: str = "left") -> dict[int, list[int]]:
     """Row index of each treated unit -> row indices of its matched controls (in match order)."""
-    strata = np.zeros(len(distance), np.int64) if strata is None else strata
     matches: dict[int, list[int]] = {}
-    for s in np.unique(strata[eligible]):
-        in_s = eligible & (strata == s)
+    for s in (None,) if strata is None else np.unique(strata[eligible]):
+        in_s = eligible if s is None else eligible & (strata == s)
         c_rows = np.flatnonzero(in_s & ~treat)
         t_rows = _treated_order(distance, np.flatnonzero(in_s & treat), order)
         if len(c_rows) == 0 or len(t_rows) == 0:
             continue
-        c_order = sort_by_value_then_row(distance[c_rows])
-        c_rows = c_rows[c_order]
         c_dist = distance[c_rows]
+        c_order = sort_by_value_then_row(c_dist)
+        c_rows, c_dist = c_rows[c_order], c_dist[c_order]
         fn = match_with_replacement if replace else match_without_replacement
         t_dist = distance[t_rows]
         pos = fn(c_dist, c_rows, t_dist, t_rows, ratio, caliper, "left" if ties == "all" else ties)
@@ -177,10 +176,15 @@ def nearest_neighbour(distance: np.ndarray, treat: np.ndarray, eligible: np.ndar
                 if reach[i] >= 0:
                     matches[int(row)] = c_rows[lo[i]:hi[i]].tolist()
             continue
-        for i, row in enumerate(t_rows):
-            got = [int(c_rows[p]) for p in pos[i] if p >= 0]
-            if got:
-                matches[int(row)] = got
+        found = pos >= 0
+        if pos.shape[1] == 1:  # 1:1, the usual case: no per-row filtering
+            hit = found[:, 0]
+            matches.update(zip(t_rows[hit].tolist(), c_rows[pos[hit, 0]].reshape(-1, 1).tolist()))
+            continue
+        picked = np.where(found, c_rows[np.maximum(pos, 0)], -1).tolist()
+        for row, got, ok in zip(t_rows.tolist(), picked, found.any(axis=1).tolist()):
+            if ok:
+                matches[row] = [c for c in got if c >= 0]
     return matches
 
 

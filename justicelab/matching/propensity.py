@@ -72,7 +72,7 @@ def design_matrix(data: pd.DataFrame, covariates: list[str], interactions: list[
                 cols[name] = cols[ca] * cols[cb]
                 names.append(name)
         terms[f"{a}:{b}"] = names
-    return DesignMatrix(pd.DataFrame(cols, index=data.index), terms)
+    return DesignMatrix(pd.DataFrame(cols, index=data.index, copy=False), terms)  # the columns, not a copy of them
 
 
 def check_separation(design: DesignMatrix, treat: np.ndarray) -> None:
@@ -173,7 +173,8 @@ class PropensityModel:
         check_separation(design, treat)
         X = np.empty((len(data), design.frame.shape[1] + 1), order="F")  # column-major: fast X'WX
         X[:, 0] = 1.0
-        X[:, 1:] = design.frame.to_numpy(dtype=float)
+        for j, column in enumerate(design.frame.columns, start=1):  # column by column: no second full copy
+            X[:, j] = design.frame[column].to_numpy(dtype=float)
         names = ["const", *design.frame.columns]
         _check_rank(X, names)
         fit = None
