@@ -109,6 +109,22 @@ def test_balance_statistics_by_hand():
     assert table.loc["x", "label_after"] == "poorly matched"
 
 
+def test_standardised_differences_follow_the_estimand_by_hand():
+    """MatchIt's denominators: the comparison group's SD for the ATC, the root mean of the two variances
+    for the ATE (full sample, before matching)."""
+    df = pd.DataFrame({"treat": [1, 1, 1, 0, 0, 0], "x": [1.0, 2.0, 6.0, 1.0, 3.0, 5.0],
+                       "b": [1, 1, 0, 0, 1, 0]})
+    w = np.array([1, 1, 1, 2, 1, 0.0])
+    mean_c = (2 * 1 + 1 * 3) / 3
+    atc = balance_table(df, "treat", ["x", "b"], w, estimand="ATC")
+    assert atc.loc["x", "smd_after"] == pytest.approx((3 - mean_c) / 2.0)  # SD of 1, 3, 5 is 2
+    assert atc.loc["b", "smd_after"] == pytest.approx((2 / 3 - 1 / 3) / math.sqrt(1 / 3 * 2 / 3))
+    ate = balance_table(df, "treat", ["x", "b"], w, estimand="ATE")
+    pooled = math.sqrt((7.0 + 4.0) / 2)  # variances 7 (1, 2, 6) and 4 (1, 3, 5)
+    assert ate.loc["x", "smd_after"] == pytest.approx((3 - mean_c) / pooled)
+    assert ate.loc["x", "smd_before"] == pytest.approx(0.0)
+
+
 def test_propensity_errors_name_the_column():
     df = pd.DataFrame({"treat": [1, 0, 1, 0, 1, 0], "age": [20, 30, np.nan, 40, 22, 31],
                        "k": [1, 1, 1, 1, 1, 1], "grp": ["a", "b", "a", "b", "c", "b"]})

@@ -87,9 +87,21 @@ class BalanceTable(pd.DataFrame):
         return str(rows["smd_after"].abs().idxmax())
 
 
+def _standardiser(x: np.ndarray, t: np.ndarray, binary: bool, estimand: str) -> float:
+    def variance(v: np.ndarray) -> float:
+        return v.mean() * (1 - v.mean()) if binary else np.var(v, ddof=1)
+    if estimand == "ATE":
+        sd = np.sqrt((variance(x[t]) + variance(x[~t])) / 2)
+    else:
+        sd = np.sqrt(variance(x[~t] if estimand == "ATC" else x[t]))
+    return sd if sd > 0 else np.nan
+
+
 def balance_table(data: pd.DataFrame, treatment: str, covariates: list[str], weights: np.ndarray,
                   distance: np.ndarray | None = None, discarded: np.ndarray | None = None,
-                  thresholds=THRESHOLDS) -> BalanceTable:
+                  thresholds=THRESHOLDS, estimand: str = "ATT") -> BalanceTable:
+    """Standardised differences use the SD of the estimand's target group in the full sample, as MatchIt:
+    the treated (ATT), the comparison group (ATC), or the root mean of both variances (ATE)."""
     t = data[treatment].to_numpy().astype(bool)
     w = np.asarray(weights, dtype=float)
     cols = {}
@@ -100,9 +112,7 @@ def balance_table(data: pd.DataFrame, treatment: str, covariates: list[str], wei
     matched = w > 0
     rows = []
     for name, (x, binary) in cols.items():
-        xt_all = x[t]
-        sd = np.sqrt(xt_all.mean() * (1 - xt_all.mean())) if binary else np.std(xt_all, ddof=1)
-        sd = sd if sd > 0 else np.nan
+        sd = _standardiser(x, t, binary, estimand)
         values = np.unique(x)  # every distinct value in the full sample, matched or not (as MatchIt)
         row = {"variable": name, "binary": binary}
         for when, mask, wt in (("before", np.ones(len(x), bool), ones), ("after", matched, w)):

@@ -86,7 +86,8 @@ class MatchResult:
 
     def summary(self, covariates: list[str] | None = None) -> BalanceTable:
         return balance_table(self.data, self.treatment, covariates or self.covariates, self.weights,
-                             distance=self.distance, discarded=self.discarded)
+                             distance=self.distance, discarded=self.discarded,
+                             estimand=self.settings.get("estimand", "ATT"))
 
     def love_plot(self, path, title: str = "Covariate balance"):
         from .plots import love_plot
