@@ -111,3 +111,42 @@ def test_cli_analyse(analysed, tmp_path):
         assert (out / name).exists(), name
     assert main(["analyse", str(paths["submission"]), "--db", str(tmp_path / "missing.duckdb"), "--out",
                  str(out)]) == 2
+
+
+def test_sub_analyses_on_the_organisations_own_columns_by_hand():
+    """Own columns with 2 to 6 values give one exploratory group per value held by enough people; a
+    free-text column, a constant column and values held by too few people give none."""
+    from types import SimpleNamespace
+
+    from justicelab.analysis.run import own_field_groups
+
+    rows = pd.DataFrame({"row": range(2, 14),
+                         "extra:attendance": ["completed"] * 7 + [" partial "] * 4 + [""],
+                         "extra:notes": [f"note {i}" for i in range(12)],
+                         "extra:site": ["Leeds"] * 12})
+    v = SimpleNamespace(rows=rows, extra_columns=["attendance", "notes", "site", "missing"])
+    treated = pd.DataFrame({"row": [2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 13], "person_id": range(11)})
+    found = [(f, value, m["row"].tolist()) for f, value, m in own_field_groups(treated, v, minimum=3)]
+    assert found == [("attendance", "completed", [2, 3, 4, 5, 6, 7, 8]), ("attendance", "partial", [9, 10, 11])]
+    # three people recorded as partial (row 12 is not in the treatment group): below a minimum of 4
+    assert [value for _, value, _ in own_field_groups(treated, v, minimum=4)] == ["completed"]
+
+
+def test_sub_analyses_appear_as_exploratory_in_the_report(analysed):
+    """The synthetic list carries attendance and delivery mode: each value held by enough people is
+    analysed against the national pool and labelled exploratory, or listed as not run with its reason."""
+    from justicelab.report.build import status
+
+    _, paths, results, report, config = analysed
+    subs = [a for a in results["analyses"] if a.get("subgroup")]
+    tried = {(a["subgroup"], a["subgroup_value"]) for a in subs} | \
+        {(s["field"], s["value"]) for s in results["sub_analyses_not_run"]}
+    listed = pd.read_csv(paths["submission"], dtype=str)
+    assert {f for f, _ in tried} <= {"attendance", "delivery_mode"} and tried
+    for a in subs:
+        assert a["treated"] >= config.min_treated_for_region and a["region"] is None and "robustness" not in a
+        assert a["subgroup_value"] in set(listed[a["subgroup"]].str.strip())
+        assert all(status(a, m) == "exploratory" for m in a["measures"])
+    html = report["html"].read_text(encoding="utf-8")
+    for field, value in tried:
+        assert f"whose {field} was recorded as" in html and value in html

@@ -54,7 +54,7 @@ def comparison_pool(db_path: Path, treated: pd.DataFrame, rules: Rules = Rules()
 
 
 def run_analysis(name: str, treated: pd.DataFrame, pool: pd.DataFrame, config: AnalysisConfig,
-                 region: str | None = None) -> dict:
+                 region: str | None = None, subgroup: tuple[str, str] | None = None) -> dict:
     data, covariates, notes = prepare_groups(treated, pool, config.numeric_covariates, config.categorical_covariates,
                                              config.min_level_treated, mean_fill=("ogrs_score",))
     # risk-set alignment: participants who reoffended before starting were excluded, so comparison
@@ -77,6 +77,7 @@ def run_analysis(name: str, treated: pd.DataFrame, pool: pd.DataFrame, config: A
     worst = balance.loc[balance.index != "distance", "smd_after"].abs()
     return {
         "name": name, "region": region,
+        **({"subgroup": subgroup[0], "subgroup_value": subgroup[1]} if subgroup else {}),
         "treated": int(counts.loc["all", "Treated"]), "treated_matched": int(counts.loc["matched", "Treated"]),
         "could_not_be_matched": int(counts.loc["unmatched", "Treated"]),
         "comparison": int(counts.loc["matched", "Control"]), "comparison_ess": float(counts.loc["matched_ess", "Control"]),
@@ -93,7 +94,7 @@ def run_analysis(name: str, treated: pd.DataFrame, pool: pd.DataFrame, config: A
         "overlap": _overlap(result.distance, result.treat, result.weights),
         "se_method": SE_DESCRIPTION,
         **({"robustness": robustness_summary(result, {"rate": "reoffended", "frequency": "reoffences"}, "reoffended",
-                                             alpha=1 - config.confidence)} if region is None else {}),
+                                             alpha=1 - config.confidence)} if region is None and not subgroup else {}),
     }
 
 
@@ -120,6 +121,27 @@ def _profile(group: pd.DataFrame) -> dict:
                       for c in ("need_finance", "need_coping", "need_problem_solving", "need_accommodation",
                                 "need_ete", "need_drugs", "need_alcohol") if group["has_assessment"].any()},
             "assessed": int(group["has_assessment"].sum())}
+
+
+MAX_LEVELS = 6  # an own field with more distinct values than this is free text or an id, not a grouping
+
+
+def own_field_groups(treated: pd.DataFrame, v, minimum: int) -> list[tuple[str, str, pd.DataFrame]]:
+    """Exploratory sub-analyses on the organisation's own columns (attendance, delivery mode): for each
+    column with 2 to MAX_LEVELS distinct values, each value held by at least `minimum` people of the
+    treatment group (the regional analyses' rule)."""
+    out = []
+    for field in v.extra_columns:
+        column = f"extra:{field}"
+        if column not in v.rows:
+            continue
+        values = v.rows.set_index("row")[column].astype("string").str.strip()
+        held = treated["row"].map(values).replace("", pd.NA)
+        levels = held.dropna().value_counts()
+        if not 2 <= len(levels) <= MAX_LEVELS:
+            continue
+        out += [(field, str(value), treated[held == value]) for value, n in sorted(levels.items()) if n >= minimum]
+    return out
 
 
 def analyse(submission: str | Path, db_path: str | Path, config: AnalysisConfig | None = None,
@@ -153,6 +175,12 @@ def analyse(submission: str | Path, db_path: str | Path, config: AnalysisConfig 
         if n >= config.min_treated_for_region:
             analyses.append(run_analysis(region, treated[treated["region"] == region],
                                          pool[pool["region"] == region], config, region))
+    not_run = []  # exploratory: a sub-analysis that cannot be matched is reported, not fatal
+    for field, value, members in own_field_groups(treated, v, config.min_treated_for_region):
+        try:
+            analyses.append(run_analysis(f"{field}: {value}", members, pool, config, subgroup=(field, value)))
+        except JusticeLabError as exc:
+            not_run.append({"field": field, "value": value, "people": len(members), "reason": str(exc)})
     national = analyses[0]
     attrition = group.attrition.copy()
     attrition.loc[len(attrition)] = {"step": "could_not_be_matched", "description": "could not be matched",
@@ -178,4 +206,5 @@ def analyse(submission: str | Path, db_path: str | Path, config: AnalysisConfig 
         "not_included": {"profile": group.not_included_profile.to_dict(orient="records"),
                          "without_information": group.not_included_profile.attrs.get("no_information", 0)},
         "analyses": analyses,
+        "sub_analyses_not_run": not_run,
     }

@@ -104,13 +104,17 @@ def _not_included(rows: list[dict]) -> tuple[list[str], int]:
     return lines, int(frame.loc[frame["characteristic"] == "gender", "people"].sum())
 
 
+def _analysis_name(a: dict) -> str:
+    return "national analysis" if a["region"] is None and not a.get("subgroup") else f"{a['name']} analysis"
+
+
 def _matching_summary(a: dict) -> dict:
     bal = pd.DataFrame(a["balance"])
     bal = bal[bal["variable"] != "distance"]
     smd = bal["smd_after"].abs()
     well, fair, poor = (bal[smd < THRESHOLDS[0]], bal[(smd >= THRESHOLDS[0]) & (smd < THRESHOLDS[1])],
                         bal[smd >= THRESHOLDS[1]])
-    model = "national analysis" if a["region"] is None else f"{a['name']} analysis"
+    model = _analysis_name(a)
     if len(well) == len(bal):
         text = f"In the {model}, all {len(bal)} variables were well matched."
     else:
@@ -155,10 +159,12 @@ def _people_flow(results: dict) -> list[str]:
                f"group before matching.")
     for a in results["analyses"]:
         lost = a["treated"] - a["treated_matched"]
-        where = "national analysis" if a["region"] is None else f"{a['name']} analysis"
+        where = _analysis_name(a)
         if lost:
             out.append(f"{w.count(lost, 'people')} could not be matched to similar people in the {where} "
                        f"({a['treated_matched']:,} of {a['treated']:,} analysed).")
+        elif a.get("subgroup"):
+            out.append(f"The {where} included all {w.count(a['treated'], 'people')} recorded with that value.")
         elif a["region"] is not None:
             out.append(f"The {where} included all {w.count(a['treated'], 'people')} from the region.")
         else:
@@ -297,6 +303,7 @@ def build_context(results: dict, assets: Path, response: str | None = None, hist
         "config": type("C", (), results["provenance"]["configuration"]), "published": published_date(), "published_iso": published_day().isoformat(),
         "draft": response is None, "support_period": period,
         "verdict": w.verdict(headline, name), "national": national, "analyses": results["analyses"],
+        "sub_analyses_not_run": results.get("sub_analyses_not_run", []),
         "comparison_ess": round(national.get("comparison_ess") or 0),
         "hundred": w.hundred_people(rate, freq, ttf), "summary_rows": summary_rows, "summary_chart": summary_img,
         "impacts": impacts, "rounding_note": w.ROUNDING_NOTE, "statements": statements,

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import functools
+import warnings
 from pathlib import Path
 
 import matplotlib
@@ -77,7 +78,9 @@ def forest_plot(rows: list[dict], title: str, xlabel: str, path: Path, level: in
     ax.set_yticklabels([r["label"] for r in reversed(rows)], fontsize=7)
     ax.set_xlabel(xlabel)
     ax.set_title(title, fontsize=10)
-    fig.tight_layout()
+    with warnings.catch_warnings():  # the "better"/"worse" cues sit outside the axes on purpose
+        warnings.filterwarnings("ignore", message="Tight layout not applied", category=UserWarning)
+        fig.tight_layout()
     fig.savefig(path)
     plt.close(fig)
     sig = [r for r in rows if r["significant"]]
