@@ -99,4 +99,5 @@ def test_fast_sort_equals_a_stable_sort(values):
     from justicelab.matching.nearest import sort_by_value_then_row
 
     v = np.array(values)
-    assert np.array_equal(sort_by_value_then_row(v), np.argsort(v, kind="stable"))
+    order, ordered = sort_by_value_then_row(v)
+    assert np.array_equal(order, np.argsort(v, kind="stable")) and np.array_equal(ordered, np.sort(v))

@@ -191,7 +191,8 @@ def matchit(data: pd.DataFrame, treatment: str, covariates: list[str], *, method
     if exact:
         strata = data[exact].astype(str).agg("\x1f".join, axis=1).factorize()[0] if len(exact) > 1 \
             else data[exact[0]].astype(str).factorize()[0]
-    cal = None if caliper is None else caliper * float(np.std(dist[eligible], ddof=1))
+    kept = dist if eligible.all() else dist[eligible]  # no copy of 2M distances when nothing is discarded
+    cal = None if caliper is None else caliper * float(np.std(kept, ddof=1))
     focal = ~treat if estimand == "ATC" else treat  # the group each match set is built around
     weights = np.zeros(len(data))
     sub = np.full(len(data), -1, np.int64)

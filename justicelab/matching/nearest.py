@@ -30,9 +30,9 @@ def _treated_order(distance: np.ndarray, treated_rows: np.ndarray, order: str) -
     raise ValueError(f"order must be largest, smallest or data, not {order!r}")
 
 
-def sort_by_value_then_row(values: np.ndarray) -> np.ndarray:
+def sort_by_value_then_row(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Stable argsort (equal values keep their order) at the speed of an unstable one: quicksort, then
-    reorder only the runs of equal values by position."""
+    reorder only the runs of equal values by position. Returns the order and the sorted values."""
     order = np.argsort(values, kind="quicksort")
     ordered = values[order]
     equal = ordered[1:] == ordered[:-1]
@@ -42,8 +42,8 @@ def sort_by_value_then_row(values: np.ndarray) -> np.ndarray:
         in_run[:-1] |= equal
         pos = np.flatnonzero(in_run)
         run = np.cumsum(np.r_[True, ~equal])[pos]
-        order[pos] = order[pos][np.lexsort((order[pos], run))]
-    return order
+        order[pos] = order[pos][np.lexsort((order[pos], run))]  # equal values: the sorted values stand
+    return order, ordered
 
 
 def _insertion_points(c_dist: np.ndarray, c_rows: np.ndarray, t_dist: np.ndarray, t_rows: np.ndarray) -> np.ndarray:
@@ -161,9 +161,8 @@ def nearest_neighbour(distance: np.ndarray, treat: np.ndarray, eligible: np.ndar
         t_rows = _treated_order(distance, np.flatnonzero(in_s & treat), order)
         if len(c_rows) == 0 or len(t_rows) == 0:
             continue
-        c_dist = distance[c_rows]
-        c_order = sort_by_value_then_row(c_dist)
-        c_rows, c_dist = c_rows[c_order], c_dist[c_order]
+        c_order, c_dist = sort_by_value_then_row(distance[c_rows])
+        c_rows = c_rows[c_order]
         fn = match_with_replacement if replace else match_without_replacement
         t_dist = distance[t_rows]
         pos = fn(c_dist, c_rows, t_dist, t_rows, ratio, caliper, "left" if ties == "all" else ties)
