@@ -1,4 +1,4 @@
-"""Parity with MatchIt on its Lalonde data (../shared/data/lalonde.csv).
+"""Parity with MatchIt on its Lalonde data (tests/data/lalonde.csv; source in tests/data/README.md).
 
 Reference: MatchIt's "Getting started" vignette (MatchIt 4.3, 2021), matchit(treat ~ age + educ +
 race + married + nodegree + re74 + re75, data = lalonde, method = "nearest", distance = "glm"):
