@@ -1,7 +1,7 @@
 """Benchmark: link hard lists (tests/linkage_lists.py: an independent generator of caseworkers' errors,
 people not on the database, near-namesakes) to a synthetic database; precision, recall per error kind, time.
 
-    python benchmarks/bench_linkage.py --people 300000 --size 600 [--db existing.duckdb] [--seeds 2]
+    python benchmarks/bench_linkage.py --people 300000 --size 600 [--db existing.duckdb] [--seeds 2] [--namesakes 0.1]
 
 With --db the database is copied beside itself (planted_NAME) once, and people with accented and
 prefixed surnames are planted in the copy; its linkage model (u-probabilities) is estimated on the
@@ -33,6 +33,8 @@ def main() -> None:
     ap.add_argument("--size", type=int, default=600)
     ap.add_argument("--db", type=Path, default=None)
     ap.add_argument("--seeds", type=int, default=2, help="number of lists to draw")
+    ap.add_argument("--namesakes", type=float, default=0.10,
+                    help="share of each list that is near-namesakes (raise it to estimate a rate near 1%%)")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         if args.db is None:
@@ -46,7 +48,7 @@ def main() -> None:
             plant_people(db, seed=1)
         per_kind = []
         for seed in range(1, args.seeds + 1):
-            sub, truth = hard_list(db, rows=args.size, seed=seed)
+            sub, truth = hard_list(db, rows=args.size, seed=seed, namesakes=args.namesakes)
             path = Path(tmp) / f"hard{seed}.csv"
             sub.to_csv(path, index=False)
             v = validate(path)

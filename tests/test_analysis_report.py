@@ -149,4 +149,4 @@ def test_sub_analyses_appear_as_exploratory_in_the_report(analysed):
         assert all(status(a, m) == "exploratory" for m in a["measures"])
     html = report["html"].read_text(encoding="utf-8")
     for field, value in tried:
-        assert f"whose {field} was recorded as" in html and value in html
+        assert f"whose {field.replace('_', ' ')} was recorded as" in html and value in html

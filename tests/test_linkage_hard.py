@@ -66,6 +66,46 @@ def test_hard_list_recall_precision_and_namesakes(planted_db, tmp_path):
     assert model_path(planted_db).exists()  # u-probabilities stored with the database
 
 
+TWIN_NAMES = ["Ewan", "Evan", "Ethan", "Sean", "Dean", "Jason", "Mason", "Jade", "Jane", "Joan", "Lewis",
+              "Louis", "Carla", "Clara", "Karen", "Kieran", "Darren", "Daryl", "Marie", "Maria", "Martin",
+              "Marvin", "Connor", "Conrad", "Lauren", "Laura", "Shaun", "Shane", "Jamie", "Jodie", "Danny"]
+
+
+def test_a_twin_with_a_loosely_similar_forename_is_never_linked_without_review(planted_db, tmp_path):
+    """Twins and siblings share surname and date of birth and often have like names (Ethan and Ewan): a
+    forename only loosely similar (Jaro-Winkler 0.80 to 0.92, not a nickname) must not link on its own."""
+    import duckdb
+
+    con = duckdb.connect(str(planted_db), read_only=True)
+    con.execute("CREATE TEMP TABLE twin_names AS SELECT unnest(?) AS name", [TWIN_NAMES])
+    pairs = con.execute("""
+        SELECT p.person_id, t.name, p.forename, p.surname, strftime(p.date_of_birth, '%d/%m/%Y') AS dob, p.gender
+        FROM (SELECT * FROM person ORDER BY person_id LIMIT 20000) p, twin_names t
+        WHERE jaro_winkler_similarity(lower(p.forename), lower(t.name)) >= 0.80
+          AND jaro_winkler_similarity(lower(p.forename), lower(t.name)) < 0.92
+          AND NOT EXISTS (SELECT 1 FROM person q WHERE lower(q.forename) = lower(t.name)
+                          AND lower(q.surname) = lower(p.surname) AND q.date_of_birth = p.date_of_birth)
+        ORDER BY p.person_id, t.name""").fetchall()
+    groups = nickname_groups()
+    twins, seen = [], set()
+    for person_id, name, forename, surname, dob, sex in pairs:
+        related = forename.lower() in groups.get(name.lower(), ()) or name.lower() in groups.get(forename.lower(), ())
+        if person_id in seen or related or len(twins) == 25:
+            continue
+        seen.add(person_id)
+        twins.append({"Forename": name, "Surname": surname, "Date of birth": dob,
+                      "Sex": {"M": "Male", "F": "Female"}[sex], "PNC": "", "Intervention start": "01/06/2016"})
+    con.close()
+    assert len(twins) == 25
+    path = tmp_path / "twins.csv"
+    pd.DataFrame(twins).to_csv(path, index=False)
+    v = validate(path)
+    links = link_submission(v.rows[v.rows["status"] == "ok"], planted_db).links
+    assert (links["status"] != "linked").all(), links[links["status"] == "linked"]
+    assert (links["status"] == "review").sum() >= 20  # each sent to a person, not dropped as not found
+    assert links.loc[links["status"] == "review", "reason"].str.contains("twin or sibling").all()
+
+
 def test_a_rows_score_does_not_depend_on_its_neighbours(planted_db, tmp_path):
     result, v, _ = _link_list(planted_db, tmp_path, 120, seed=12)
     ok = v.rows[v.rows["status"] == "ok"]

@@ -1,5 +1,6 @@
-"""The report's words and numbers, rebuilt from stored results.json files (the demo's link-worker analysis
-and the non-significant peer-mentoring one): records vs people, plain names, significant results,
+"""The report's words and numbers, rebuilt from stored results.json files (an earlier demo's link-worker
+analysis, with an adverse regional result, checked by hand; the current demo's, with sub-analyses on the
+organisation's own columns; and the non-significant peer-mentoring one): records vs people, plain names, significant results,
 multiplicity, the group size needed, the Excel annex."""
 import json
 import re
@@ -18,12 +19,20 @@ def load(name):
     return json.loads((DATA / f"{name}_results.json").read_text(encoding="utf-8"))
 
 
+def rendered(name, tmp_path_factory):
+    results = load(name)
+    context = build.build_context(results, tmp_path_factory.mktemp("assets"))
+    return results, context, build.render_html(context)
+
+
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory):
-    results = load("demo")
-    assets = tmp_path_factory.mktemp("assets")
-    context = build.build_context(results, assets)
-    return results, context, build.render_html(context)
+    return rendered("link_worker", tmp_path_factory)
+
+
+@pytest.fixture(scope="module")
+def current_demo(tmp_path_factory):
+    return rendered("demo", tmp_path_factory)
 
 
 @pytest.fixture(scope="module")
@@ -58,7 +67,7 @@ def test_records_and_people_are_different_words_and_numbers(demo):
     excluded = sum(v for k, v in steps.items() if k not in ("submitted", "duplicate", "treatment_group",
                                                             "could_not_be_matched"))
     assert sub["distinct_people"] - excluded == steps["treatment_group"]
-    assert f"{steps['treatment_group']} people ({round(100 * 224 / 296)}% of the people submitted)" in text
+    assert f"{steps['treatment_group']} people ({round(100 * steps['treatment_group'] / sub['distinct_people'])}% of the people submitted)" in text
     # regional drop-outs from matching are reported
     north_west = next(a for a in results["analyses"] if a["name"] == "North West")
     lost = north_west["treated"] - north_west["treated_matched"]
@@ -75,7 +84,7 @@ def test_matching_in_plain_words_with_thresholds_and_adaptations(demo):
     assert not re.search(r"\b[a-z]+_[a-z_]+\b", matching), "snake_case names in the matching summary"
     # every analysis's adaptations are listed: combined categories, exact matching, dropped people, alignment
     for a, m in zip(results["analyses"], context["matching"]):
-        lines = " ".join(m["adaptations"])
+        lines = " ".join(m["adaptations"] + context["common_adaptations"])
         for var in a["adaptations"]["combined_levels"]:
             assert "combined for matching" in lines
         if a["adaptations"]["exact_on"]:
@@ -83,8 +92,22 @@ def test_matching_in_plain_words_with_thresholds_and_adaptations(demo):
         if a["adaptations"]["comparison_dropped"]:
             assert f"{a['adaptations']['comparison_dropped']:,} comparison records" in lines
         assert "risk-set alignment" in lines
+    # an adaptation made in every analysis is said once, not once per analysis
+    assert len(results["analyses"]) > 1 and text.count("risk-set alignment") == 1
     # a variable the seeds call poorly matched (>= 0.10) is named with its difference
     assert "North West analysis" in matching and "poorly matched: Previous custodial sentences (0.10)" in matching
+
+
+def test_sub_analyses_named_for_readers(current_demo):
+    results, context, html = current_demo
+    own = [a for a in results["analyses"] if a.get("subgroup")]
+    assert own, "the demo's submission has its own columns (attendance, delivery mode)"
+    text = text_of(html)
+    for a in own:
+        assert a["subgroup"] not in text or "_" not in a["subgroup"], f"column name {a['subgroup']} shown raw"
+        label = a["subgroup"].replace("_", " ")
+        assert f"{label.capitalize()}: {a['subgroup_value']}" in text
+        assert f"whose {label} was recorded" in text
 
 
 def test_matching_categories_stay_out_of_the_profile(demo):
@@ -156,6 +179,8 @@ def test_excel_annex_numbers_profiles_and_contents(tmp_path):
     sizes = wb["Sizes"]
     header = [c.value for c in sizes[3]]
     assert "Comparison group effective size" in header and "Reoffenders in treatment group" in header
+    names = [c.value for c in sizes["A"][3:] if c.value]
+    assert "Delivery mode: one-to-one" in names and not any("_" in n for n in names), names
     links = [c.hyperlink for c in wb["Contents"]["A"] if c.hyperlink]
     assert len(links) >= 10 and all(h.location for h in links)
     cover = " ".join(str(c.value) for c in wb["Cover"]["A"] if c.value)

@@ -29,7 +29,7 @@ def layout_problems(html: str) -> tuple[list[str], int]:
             if tag not in ("table", "tr", "td", "th", "img", "figure", "caption"):
                 continue
             x2 = b.position_x + b.margin_width()
-            y2 = b.position_y + b.margin_height()
+            y2 = b.border_box_y() + b.border_height()  # a bottom margin at a page's foot is not drawn
             if x2 > right or b.position_x < MARGIN["left"] - 1 or y2 > bottom:
                 problems.append(f"page {number}: <{tag}> outside the page box ({x2:.0f} > {right:.0f} or "
                                 f"{y2:.0f} > {bottom:.0f})")
@@ -42,7 +42,46 @@ def layout_problems(html: str) -> tuple[list[str], int]:
                     if type(t).__name__ == "TextBox" and t.position_x + t.width > cell_right:
                         problems.append(f"page {number}: text '{t.text}' wider than its cell")
     problems += [f"a table row is split over pages {sorted(p)}" for p in row_pages.values() if len(p) > 1]
+    problems += page_flow_problems(doc)
     return problems, len(doc.pages)
+
+
+HEADINGS = ("h1", "h2", "h3", "h4", "caption", "figcaption")
+
+
+def page_flow_problems(doc) -> list[str]:
+    """Pages mostly blank before the last, and headings or captions parted from what they introduce.
+
+    A page is mostly blank when its content ends above the middle of its content area. A heading or table
+    caption is orphaned when it is the last thing on its page; a figure's image and caption must share a page.
+    """
+    problems, figure_pages = [], {}
+    for number, page in enumerate(doc.pages, start=1):
+        top, bottom = MARGIN["top"], page.height - MARGIN["bottom"]
+        lines = []  # (top, bottom, tag of the nearest tagged ancestor) of every line of text and image
+        def walk(box, tag):
+            own = getattr(box, "element_tag", None)
+            if own in HEADINGS or own in ("p", "li", "td", "th", "img", "figure"):
+                tag = own
+            if own == "figure":
+                figure_pages.setdefault(id(box.element), set()).add(number)
+            name = type(box).__name__
+            if name == "LineBox" or own == "img":
+                lines.append((box.position_y, box.position_y + box.margin_height(), tag))
+            for child in getattr(box, "children", []):
+                walk(child, tag)
+        walk(page._page_box, None)
+        if not lines:
+            problems.append(f"page {number}: empty")
+            continue
+        used = (max(b for _, b, _ in lines) - top) / (bottom - top)
+        if number < len(doc.pages) and used < 0.5:
+            problems.append(f"page {number}: mostly blank ({used:.0%} of its height used)")
+        last = max(lines, key=lambda line: line[1])
+        if number < len(doc.pages) and last[2] in ("h1", "h2", "h3", "h4", "caption"):
+            problems.append(f"page {number}: <{last[2]}> is the last thing on the page (orphaned)")
+    problems += [f"a figure is split over pages {sorted(p)}" for p in figure_pages.values() if len(p) > 1]
+    return problems
 
 
 def alt_texts(pdf_path: Path) -> list[str]:
@@ -111,3 +150,17 @@ def test_layout_check_catches_a_clipped_table():
     tall = "<table>" + "".join("<tr><td>row<br>row<br>row</td></tr>" for _ in range(200)) + "</table>"
     problems, pages = layout_problems(f"<html><head>{style}</head><body>{tall}</body></html>")
     assert pages > 1 and not [p for p in problems if "outside" in p]
+
+
+def test_layout_check_catches_blank_pages_and_orphans():
+    style = "<style>@page { size: A4; margin: 1.5cm 1.4cm 1.6cm; } p { margin: 0; height: 1cm }</style>"
+    forced = "<p>a short page</p><p style='break-before: page'>next</p><p style='break-before: page'>last</p>"
+    problems, _ = layout_problems(f"<html><head>{style}</head><body>{forced}</body></html>")
+    assert [p for p in problems if "page 1: mostly blank" in p]
+    filler = "".join("<p>text</p>" for _ in range(25))  # 25 cm: the heading lands at the foot of page 1
+    orphan = f"{filler}<h2 style='margin: 0'>Results</h2><p style='break-before: page'>body</p>"
+    problems, _ = layout_problems(f"<html><head>{style}</head><body>{orphan}</body></html>")
+    assert [p for p in problems if "<h2> is the last thing on the page" in p], problems
+    kept = f"{filler}<h2 style='margin: 0; break-after: avoid'>Results</h2><p>body</p>"
+    problems, _ = layout_problems(f"<html><head>{style}</head><body>{kept}</body></html>")
+    assert not [p for p in problems if "orphaned" in p], problems

@@ -7,6 +7,8 @@
    person is 2^w_j / (1 + sum_k 2^w_k) over the row's candidates (w: match weight, prior included), so a
    close rival lowers it. The best candidate is linked when that chance reaches LINK_PROBABILITY; between
    REVIEW_PROBABILITY and that the row goes to clerical review and is linked only if a reviewer accepts.
+   Never linked without review: a forename unrelated or only loosely similar to the person's (twins and
+   siblings share surname and date of birth: Ewan and Ethan), or a date of birth unrelated to theirs.
 3. One person, one row: when several rows reach the same person, the first row keeps the link and the
    others are recorded as duplicates of it.
 
@@ -227,10 +229,12 @@ def _decide(rows, scored, pnc, link_p, review_p, n_ids) -> LinkageResult:
         "person_id": np.where(sub_left, scored["person_id_r"], scored["person_id_l"]).astype(np.int64),
         "identity": np.where(sub_left, scored["unique_id_r"], scored["unique_id_l"]),
         "match_weight": scored["match_weight"].to_numpy(), "pair_probability": scored["match_probability"].to_numpy(),
-        # never linked without review: a forename with no relation to the person's (not a nickname, typo
-        # or swap), as twins and siblings look; a date of birth with no relation (a namesake)
-        "forename_differs": (scored["gamma_forename"] == 0).to_numpy(),
+        # never linked without review: a forename with no relation to the person's, or only the loosest
+        # (Jaro-Winkler 0.80: not exact, a nickname, a close typo or a swap), as twins and siblings look;
+        # a date of birth with no relation (a namesake)
+        "forename_differs": (scored["gamma_forename"].between(0, 1)).to_numpy(),
         "dob_differs": (scored["gamma_dob"] == 0).to_numpy(),
+        "other_surname": (scored["gamma_surname"] == 1).to_numpy(),  # "another surname, both women"
     })
     best_per_person = (pairs.sort_values(["row", "match_weight", "identity"], ascending=[True, False, True])
                        .drop_duplicates(["row", "person_id"]))
@@ -263,7 +267,8 @@ def _decide(rows, scored, pnc, link_p, review_p, n_ids) -> LinkageResult:
                 rec.update(status="review", reason=(
                     "another person scores almost as well" if rival else "a different forename (a twin or sibling?)"
                     if top.at[r, "forename_differs"] else "a different date of birth (a namesake?)"
-                    if top.at[r, "dob_differs"] else "borderline match") + ": sent for clerical review")
+                    if top.at[r, "dob_differs"] else "another surname (married, or a namesake?)"
+                    if top.at[r, "other_surname"] else "borderline match") + ": sent for clerical review")
         out.append(rec)
     links = pd.DataFrame(out)
     links["person_id"] = links["person_id"].astype("Int64")

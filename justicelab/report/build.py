@@ -18,7 +18,7 @@ from ..matching.balance import THRESHOLDS
 from . import wording as w
 from .charts import forest_plot, headline_chart, love_chart, overlap_chart, size_forest_plot, summary_chart
 from .disclosure import whole_percent, withheld_symbol
-from .labels import adaptation_lines, category_order, plain
+from .labels import adaptation_lines, category_order, plain, readable
 
 TABLE_TITLES = {
     1: "Proportion of people who committed a proven reoffence in a one-year period (%)",
@@ -127,6 +127,18 @@ def _matching_summary(a: dict) -> dict:
                      + ", ".join(f"{plain(v)} ({abs(s):.2f})" for v, s in zip(poor["variable"], poor["smd_after"]))
                      + ".")
     return {"text": text, "adaptations": adaptation_lines(a)}
+
+
+def _matching_summaries(analyses: list[dict]) -> dict:
+    """Each analysis's balance in words; adaptations made in every analysis are listed once, not per analysis."""
+    matching = [_matching_summary(a) for a in analyses]
+    common = [line for line in matching[0]["adaptations"] if all(line in m["adaptations"] for m in matching)]
+    if len(matching) > 1:
+        for m in matching:
+            m["adaptations"] = [line for line in m["adaptations"] if line not in common]
+    else:
+        common = []
+    return {"matching": matching, "common_adaptations": common}
 
 
 def _people_flow(results: dict) -> list[str]:
@@ -257,6 +269,7 @@ def published_date() -> str:
 
 
 def build_context(results: dict, assets: Path, response: str | None = None, history: list[dict] | None = None) -> dict:
+    results = readable(results)
     national = results["analyses"][0]
     name = results["programme"].get("programme") or "the programme"
     rate, freq = _measure(national, "rate"), _measure(national, "frequency")
@@ -315,7 +328,7 @@ def build_context(results: dict, assets: Path, response: str | None = None, hist
         "needs": _needs(national["profile"], national["treated_matched"]),
         "not_included": not_included, "not_included_count": not_included_count,
         "without_information": results["not_included"]["without_information"],
-        "matching": [_matching_summary(a) for a in results["analyses"]], "thresholds": THRESHOLDS,
+        **_matching_summaries(results["analyses"]), "thresholds": THRESHOLDS,
         "love": love, "overlap": overlap, "attrition": _people_flow(results),
         "flow": _img(flow, "Flow of people from submission to the treatment group: "
                      + "; ".join(_people_flow(results)[:3])[:400],

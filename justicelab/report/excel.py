@@ -17,7 +17,7 @@ from openpyxl.worksheet.table import Table, TableStyleInfo
 
 from . import wording as w
 from .disclosure import suppress, withheld_symbol
-from .labels import plain
+from .labels import plain, readable
 
 P_FORMAT = '[<0.01]"<0.01";0.00'  # a number in the cell, shown as the report shows it
 
@@ -103,7 +103,7 @@ def _profile_frame(profile: dict) -> pd.DataFrame:
 
 def write_annex(results: dict, path: Path) -> Path:
     from .build import TABLE_TITLES
-
+    results = readable(results)
     wb = Workbook()
     cover = wb.active
     cover.title = "Cover"

@@ -37,6 +37,19 @@ def plain(variable: str, need_sentence: bool = False) -> str:
     return NAMES.get(variable, variable.replace("_", " ").capitalize())
 
 
+def readable(results: dict) -> dict:
+    """Results with sub-analyses named for readers: the organisation's column 'delivery_mode' reads
+    'Delivery mode'. The results file itself keeps the column's own name."""
+    analyses = []
+    for a in results.get("analyses", []):
+        if a.get("subgroup"):
+            label = plain(a["subgroup"])
+            a = {**a, "name": f"{label}: {a['subgroup_value']}", "subgroup_label": label.lower()}
+        analyses.append(a)
+    not_run = [{**s, "field": plain(s["field"]).lower()} for s in results.get("sub_analyses_not_run") or []]
+    return {**results, "analyses": analyses, "sub_analyses_not_run": not_run}
+
+
 def category_order(kind: str, keys: list[str]) -> list[str]:
     """Categories in the seeds' order (known first, 'Unknown' and combined ones last), whatever the JSON order."""
     known = ORDER.get(kind, [])
