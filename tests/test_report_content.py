@@ -185,3 +185,36 @@ def test_excel_annex_numbers_profiles_and_contents(tmp_path):
     assert len(links) >= 10 and all(h.location for h in links)
     cover = " ".join(str(c.value) for c in wb["Cover"]["A"] if c.value)
     assert "Published" in cover and "Contact" in cover
+
+
+def test_an_analysis_withheld_in_every_court_outcome_takes_one_row(peer):
+    results, context, _ = peer
+    small = [a for a in results["analyses"] if all(m.get("withheld") for m in a["measures"] if m["table"] == 4)]
+    assert small, "the peer-mentoring fixture has a sub-analysis with too few reoffenders for Table 4"
+    table4 = next(t for t in context["tables"] if t["number"] == 4)
+    for a in small:
+        name = build.readable(results)["analyses"][results["analyses"].index(a)]["name"]
+        rows = [r for r in table4["rows"] if r["analysis"] == name]
+        assert len(rows) == 1 and rows[0]["court"] == "All" and rows[0]["withheld"], rows
+    shown = [r for r in table4["rows"] if not r["withheld"]]
+    assert len({r["court"] for r in shown}) > 1  # analyses with figures keep a row per court outcome
+
+
+def test_flow_diagram_words_count_people_right():
+    import pandas as pd
+
+    from justicelab.linkage.outputs import flow_boxes
+
+    attrition = pd.DataFrame([
+        {"step": "submitted", "description": "records were submitted", "people": 150, "percent_of_submitted": 100.0},
+        {"step": "not_found", "description": "could not be identified", "people": 1, "percent_of_submitted": 0.7},
+        {"step": "invalid", "description": "details could not be read", "people": 0, "percent_of_submitted": 0.0},
+        {"step": "reoffended_before", "description": "had reoffended before", "people": 19,
+         "percent_of_submitted": 12.7},
+        {"step": "treatment_group", "description": "remained in the treatment group", "people": 130,
+         "percent_of_submitted": 86.7}])
+    boxes = flow_boxes(attrition)
+    assert [main for _, main in boxes] == [True, False, False, True]  # a step that lost nobody is not drawn
+    assert boxes[1][0] == "1 person (<1%) excluded: could not be identified"
+    assert boxes[2][0] == "19 people (13%) excluded: had reoffended before"
+    assert boxes[3][0] == "130 remained in the treatment group (87%)"

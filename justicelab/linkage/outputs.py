@@ -21,22 +21,18 @@ def flow_diagram(attrition: pd.DataFrame, path: Path, title: str = "Numbers of p
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    steps = attrition[(attrition["people"] > 0) | attrition["step"].isin(["submitted", "treatment_group"])]
-    fig, ax = plt.subplots(figsize=(7.5, 0.9 * len(steps) + 0.6), dpi=120)
+    boxes = flow_boxes(attrition)
+    # half an inch a step at the width of a page's text, so that the words print at about 8pt
+    fig, ax = plt.subplots(figsize=(7.5, 0.5 * len(boxes) + 0.5), dpi=120)
     ax.set_axis_off()
-    n = len(steps)
-    for i, rec in enumerate(steps.itertuples()):
+    n = len(boxes)
+    for i, (text, main) in enumerate(boxes):
         y = n - i - 0.5
-        main = rec.step in ("submitted", "treatment_group")
-        pct = "" if rec.step == "submitted" else f" ({_pct(rec.percent_of_submitted)})"
-        verb = "" if main else " excluded: "
-        text = (f"{rec.people:,} people{pct}{verb}{rec.description}" if not main
-                else f"{rec.people:,} {rec.description}{pct if rec.step != 'submitted' else ''}")
         ax.text(0.02 if main else 0.08, y, text, va="center", ha="left", fontsize=9, wrap=True,
                 bbox={"boxstyle": "round,pad=0.4", "fc": "#d2e2f1" if main else "#f3f2f1",
                       "ec": "#1d70b8" if main else "#b1b4b6"})
         if i < n - 1:
-            ax.annotate("", xy=(0.04, y - 0.72), xytext=(0.04, y - 0.28), arrowprops={"arrowstyle": "->"})
+            ax.annotate("", xy=(0.04, y - 0.7), xytext=(0.04, y - 0.3), arrowprops={"arrowstyle": "->"})
     ax.set_xlim(0, 1)
     ax.set_ylim(0, n)
     ax.set_title(title, fontsize=11, loc="left")
@@ -44,6 +40,19 @@ def flow_diagram(attrition: pd.DataFrame, path: Path, title: str = "Numbers of p
     fig.savefig(path)
     plt.close(fig)
     return path
+
+
+def flow_boxes(attrition: pd.DataFrame) -> list[tuple[str, bool]]:
+    """The flow diagram's boxes: (words, on the main line) for each step that lost or kept anyone."""
+    steps = attrition[(attrition["people"] > 0) | attrition["step"].isin(["submitted", "treatment_group"])]
+    boxes = []
+    for rec in steps.itertuples():
+        main = rec.step in ("submitted", "treatment_group")
+        pct = "" if rec.step == "submitted" else f" ({_pct(rec.percent_of_submitted)})"
+        who = "person" if rec.people == 1 else "people"
+        boxes.append((f"{rec.people:,} {rec.description}{pct if rec.step != 'submitted' else ''}" if main
+                      else f"{rec.people:,} {who}{pct} excluded: {rec.description}", main))
+    return boxes
 
 
 def _pct(p: float) -> str:

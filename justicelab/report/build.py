@@ -57,6 +57,7 @@ def _tables(analyses: list[dict]) -> list[dict]:
     for number, title in TABLE_TITLES.items():
         rows = []
         for a in analyses:
+            mine = []
             for m in [m for m in a["measures"] if m["table"] == number]:
                 row = {"analysis": a["name"], "n_t": f"{m['n_treated']:,}", "n_c": f"{m['n_comparison']:,}",
                        "court": m.get("court_outcome") or "", "withheld": m.get("withheld"),
@@ -66,7 +67,11 @@ def _tables(analyses: list[dict]) -> list[dict]:
                                low=w.value(m["kind"], m["ci_low"]), high=w.value(m["kind"], m["ci_high"]),
                                sig="Yes" if w.significant(m) else "No", p=w.p_value(m["p_value"]),
                                direction=w.direction(m))
-                rows.append(row)
+                mine.append(row)
+            # every court outcome of an analysis withheld for one reason: one row says so, not three
+            if len(mine) > 1 and len({(r["withheld"], r["n_t"], r["n_c"]) for r in mine}) == 1 and mine[0]["withheld"]:
+                mine = [{**mine[0], "court": "All"}]
+            rows += mine
         if any(not r["withheld"] for r in rows) or number <= 3:
             tables.append({"number": number, "title": title, "court": number in (4, 5), "rows": rows})
     return tables
