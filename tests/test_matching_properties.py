@@ -101,3 +101,19 @@ def test_fast_sort_equals_a_stable_sort(values):
     v = np.array(values)
     order, ordered = sort_by_value_then_row(v)
     assert np.array_equal(order, np.argsort(v, kind="stable")) and np.array_equal(ordered, np.sort(v))
+
+
+NEAR_TIES = st.sampled_from([0.0, -0.0, 1.0, -1.0, 1 + 2 ** -52, 1 - 2 ** -53, -1 - 2 ** -52, 0.3, 0.1 + 0.2,
+                             5e-324, -5e-324, 1e-300, -1e300, 1e300, 2.0 ** 40, 2.0 ** 40 + 2 ** -12])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.one_of(NEAR_TIES, st.floats(-1e6, 1e6, allow_nan=False)), min_size=0, max_size=300))
+def test_fast_sort_orders_near_ties_signed_zeros_and_extremes_as_a_stable_sort(values):
+    """Values equal to about nine digits but not exactly (1 and 1 + 2^-52) go through the slow path."""
+    from justicelab.matching.nearest import sort_by_value_then_row
+
+    v = np.array(values, dtype=float)
+    order, ordered = sort_by_value_then_row(v)
+    assert np.array_equal(order, np.argsort(v, kind="stable"))
+    assert np.array_equal(ordered, np.sort(v))

@@ -116,12 +116,20 @@ def _match_set_weights(matches: dict[int, list[int]], n: int, replace: bool) -> 
     weights, sub = np.zeros(n), np.full(n, -1, np.int64)
     if not matches:
         return weights, sub
-    focal = np.array(sorted(matches), dtype=np.int64)
-    sizes = np.fromiter((len(matches[t]) for t in focal), dtype=np.int64, count=len(focal))
-    controls = np.fromiter(chain.from_iterable(matches[t] for t in focal), dtype=np.int64, count=int(sizes.sum()))
-    sets = np.repeat(np.arange(len(focal)), sizes)
+    # read the sets in the dict's order with C-level iteration, then number them in focal row order
+    keys = np.fromiter(matches.keys(), dtype=np.int64, count=len(matches))
+    held = list(matches.values())
+    sizes = np.fromiter(map(len, held), dtype=np.int64, count=len(held))
+    controls = np.fromiter(chain.from_iterable(held), dtype=np.int64, count=int(sizes.sum()))
+    by_row = np.argsort(keys, kind="stable")
+    number = np.empty(len(keys), np.int64)
+    number[by_row] = np.arange(len(keys))
+    focal = keys[by_row]
+    sets = np.repeat(number, sizes)
     weights[focal], sub[focal] = 1.0, np.arange(len(focal))
-    weights += np.bincount(controls, weights=1.0 / sizes[sets], minlength=n)  # in set order, as a running sum
+    # summed in set order (focal row order), as MatchIt's running sum: the same floating-point result
+    in_order = np.argsort(sets, kind="stable")
+    weights += np.bincount(controls[in_order], weights=1.0 / sizes[by_row][sets[in_order]], minlength=n)
     if not replace:
         sub[controls] = sets
     return weights, sub
