@@ -47,7 +47,7 @@ score = np.r_[rng.normal(0.3, 1, n_t), rng.normal(0, 1, n_c)]
 df = pd.DataFrame({"treat": treat, "region": rng.choice(10, n)})
 r = timed(f"nearest 1:1, caliper 0.2 SD, {n_t:,} treated vs {n_c:,} comparison",
           lambda: matchit(df, "treat", [], distance=score, caliper=0.2))
-print(f"  ({r.counts().loc['matched', 'Treated']:,} treated matched)")
+print(f"  ({int(r.counts().loc['matched', 'Treated']):,} treated matched)")
 timed("  the same with exact matching on 10 regions",
       lambda: matchit(df, "treat", [], distance=score, caliper=0.2, exact=["region"]))
 timed("  with replacement", lambda: matchit(df, "treat", [], distance=score, caliper=0.2, replace=True))

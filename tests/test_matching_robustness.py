@@ -164,6 +164,28 @@ def test_subclass_weights_by_hand():
                                      1 + 3 / 2, 1 + 3 / 2])
 
 
+def test_subclass_short_of_controls_takes_the_nearest_from_a_neighbour_by_hand():
+    """MatchIt's min.n = 1 (its default): worked by hand from its documented rule."""
+    # ATT, 2 subclasses cut at the treated median 0.4: every control falls below it
+    d = np.array([0.1, 0.2, 0.6, 0.7, 0.05, 0.15, 0.3, 0.35])
+    df = pd.DataFrame({"treat": [1, 1, 1, 1, 0, 0, 0, 0]})
+    m = matchit(df, "treat", [], distance=d, method="subclass", subclass=2)
+    # the control nearest the empty subclass (0.35) moves up: 2 treated / 3 controls below, 2 / 1 above;
+    # control weights already sum to their number (4)
+    assert m.weights.tolist() == pytest.approx([1, 1, 1, 1, 2 / 3, 2 / 3, 2 / 3, 2])
+    assert m.subclass[-1] == m.subclass[2] != m.subclass[-2]
+    dropped = matchit(df, "treat", [], distance=d, method="subclass", subclass=2, min_n=0)
+    assert dropped.weights.tolist() == pytest.approx([1, 1, 0, 0, 1, 1, 1, 1])  # min.n = 0: the subclass is left out
+    # a middle subclass without controls, with as many to spare on each side: the rule takes from below,
+    # the control with the largest distance there (0.2); quantiles of 0.1..0.6 (type 7) cut at 0.267, 0.433
+    d = np.array([0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.05, 0.15, 0.2, 0.55, 0.8, 0.9])
+    df = pd.DataFrame({"treat": [1] * 6 + [0] * 6})
+    m = matchit(df, "treat", [], distance=d, method="subclass", subclass=3)
+    assert m.weights[6:].tolist() == pytest.approx([1, 1, 2, 2 / 3, 2 / 3, 2 / 3])
+    with pytest.raises(JusticeLabError, match="not enough comparison"):
+        matchit(df.iloc[:8], "treat", [], distance=d[:8], method="subclass", subclass=3)
+
+
 def test_subclassification_estimates_the_ate_and_att_of_a_known_truth():
     rng = np.random.default_rng(4)
     n = 40_000

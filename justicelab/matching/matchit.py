@@ -140,7 +140,7 @@ def matchit(data: pd.DataFrame, treatment: str, covariates: list[str], *, method
             caliper: float | None = None, exact: list[str] | None = None, discard: str = "none",
             order: str = "largest", ties: str = "left", model: PropensityModel | None = None,
             at_risk: tuple[str, str] | None = None, at_risk_bin: int = 7, estimand: str = "ATT",
-            subclass: int = 6, mahvars: list[str] | None = None) -> MatchResult:
+            subclass: int = 6, min_n: int = 1, mahvars: list[str] | None = None) -> MatchResult:
     """Match a comparison group to the treated rows of `data`.
 
     distance: "logit" (linear predictor of the propensity model; the default, as the Data Lab and Austin
@@ -159,7 +159,8 @@ def matchit(data: pd.DataFrame, treatment: str, covariates: list[str], *, method
     estimand: "ATT" (the treated are the focal group), "ATC" (the comparison group is: each comparison
     person gets treated matches) or "ATE" (subclassification only, as in MatchIt).
     method="subclass": `subclass` groups cut at quantiles of the distance in the focal group (all units
-    for the ATE); weights as MatchIt's (subclass.py). mahvars: nearest matching on the Mahalanobis
+    for the ATE), each holding at least `min_n` of each group (MatchIt's min.n); weights as MatchIt's
+    (subclass.py). mahvars: nearest matching on the Mahalanobis
     distance of these covariates, with the caliper (and discard) applied to the propensity score.
     """
     if estimand not in ESTIMANDS:
@@ -206,7 +207,7 @@ def matchit(data: pd.DataFrame, treatment: str, covariates: list[str], *, method
     sub = np.full(len(data), -1, np.int64)
     matches: dict[int, list[int]] = {}
     if method == "subclass":
-        weights, sub = subclass_weights(dist, treat, eligible, subclass, estimand)
+        weights, sub = subclass_weights(dist, treat, eligible, subclass, estimand, min_n)
     elif method == "nearest":
         if mahvars:
             X = design_matrix(data, list(mahvars)).frame.to_numpy(dtype=float)
@@ -242,7 +243,8 @@ def matchit(data: pd.DataFrame, treatment: str, covariates: list[str], *, method
     settings = {"method": method, "distance": distance if isinstance(distance, str) else "user-supplied",
                 "ratio": ratio, "replace": replace, "caliper": caliper, "exact": exact or [], "discard": discard,
                 "order": order, "ties": ties, "at_risk": list(at_risk) if at_risk else None, "estimand": estimand,
-                "subclass": subclass if method == "subclass" else None, "mahvars": list(mahvars or []),
+                "subclass": subclass if method == "subclass" else None,
+                "min_n": min_n if method == "subclass" else None, "mahvars": list(mahvars or []),
                 "caliper_distance": cal}
     return MatchResult(data, treatment, list(covariates), propensity, dist, weights, sub, discarded,
                        matches, settings)
