@@ -70,7 +70,9 @@ def page_flow_problems(doc) -> list[str]:
                 lines.append((box.position_y, box.position_y + box.margin_height(), tag))
             for child in getattr(box, "children", []):
                 walk(child, tag)
-        walk(page._page_box, None)
+        for child in page._page_box.children:  # the page's content, not its running header and footer
+            if type(child).__name__ != "MarginBox":
+                walk(child, None)
         if not lines:
             problems.append(f"page {number}: empty")
             continue
@@ -158,7 +160,8 @@ def test_layout_check_catches_a_clipped_table():
 
 
 def test_layout_check_catches_blank_pages_and_orphans():
-    style = "<style>@page { size: A4; margin: 1.5cm 1.4cm 1.6cm; } p { margin: 0; height: 1cm }</style>"
+    style = ("<style>@page { size: A4; margin: 1.5cm 1.4cm 1.6cm; @bottom-right { content: 'Page ' counter(page) } "
+             "@top-center { content: 'DRAFT' } } p { margin: 0; height: 1cm }</style>")  # footers as the report's
     forced = "<p>a short page</p><p style='break-before: page'>next</p><p style='break-before: page'>last</p>"
     problems, _ = layout_problems(f"<html><head>{style}</head><body>{forced}</body></html>")
     assert [p for p in problems if "page 1: mostly blank" in p]

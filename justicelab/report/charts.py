@@ -56,7 +56,7 @@ def forest_plot(rows: list[dict], title: str, xlabel: str, path: Path, level: in
                 lines: tuple[tuple[float, str], ...] = ()) -> tuple[Path, str]:
     """rows: label, difference, ci_low, ci_high, significant, better (bool or None). lines: (x, label)
     reference lines, e.g. a contract's thresholds."""
-    fig, ax = plt.subplots(figsize=(7.5, min(max(0.24 * len(rows) + 1.4, 2.4), 9.0)), dpi=110)
+    fig, ax = plt.subplots(figsize=(7.5, min(max(0.17 * len(rows) + 1.3, 2.4), 6.4)), dpi=110)
     ordered = list(reversed(rows))
     colours = [GREY if not r["significant"] else (GREEN if r["better"] else RED) for r in ordered]
     ax.hlines(range(len(ordered)), [r["ci_low"] for r in ordered], [r["ci_high"] for r in ordered],
@@ -150,7 +150,7 @@ def love_chart(balance: list[dict], path: Path, name=lambda v: v, cap: float = 0
     """Absolute standardised differences before and after matching, on a scale that shows the thresholds:
     values beyond `cap` are drawn at the edge with their value written beside them. Fits one page."""
     rows = [b for b in balance if b["variable"] != "distance"][::-1]
-    fig, ax = plt.subplots(figsize=(7.0, min(0.15 * len(rows) + 1.2, 8.0)), dpi=110)
+    fig, ax = plt.subplots(figsize=(7.0, min(0.105 * len(rows) + 1.2, 6.4)), dpi=110)
     import numpy as np
 
     before = np.array([abs(b["smd_before"] or 0) for b in rows])
