@@ -1,0 +1,77 @@
+"""`justicelab local ...`: reoffending statistics by place and predicted-vs-actual for local schemes."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from .errors import JusticeLabError
+
+local_app = typer.Typer(help="Local areas: statistics by place, predicted vs actual for local schemes.",
+                        no_args_is_help=True)
+
+BY_OPTION = typer.Option("local_authority", "--by", help="local_authority, police_force_area, probation_region, "
+                         "region, or a comma-separated combination.")
+AREA_OPTION = typer.Option(None, "--area", help="LEVEL=NAME, e.g. local_authority=Southwark (repeatable).")
+
+
+def _areas(values: list[str] | None) -> dict[str, str]:
+    out = {}
+    for v in values or []:
+        level, sep, name = v.partition("=")
+        if not sep or not name.strip():
+            raise JusticeLabError(f"--area {v!r}: write LEVEL=NAME, e.g. local_authority=Southwark")
+        out[level.strip()] = name.strip()
+    return out
+
+
+def _people(path: Optional[Path]) -> list[int] | None:
+    """person_id column of a CSV (people already linked to the database, e.g. by 'justicelab link')."""
+    if path is None:
+        return None
+    import pandas as pd
+
+    try:
+        frame = pd.read_csv(path, dtype=str)
+    except (OSError, ValueError) as exc:
+        raise JusticeLabError(f"{path} cannot be read ({str(exc).splitlines()[0]})") from None
+    if "person_id" not in frame:
+        raise JusticeLabError(f"{path}: no column person_id")
+    ids = pd.to_numeric(frame["person_id"].str.strip(), errors="coerce")
+    bad = ids.isna() | (ids % 1 != 0)
+    if bad.any():
+        row = int(bad.to_numpy().nonzero()[0][0]) + 1
+        raise JusticeLabError(f"{path} row {row}, column person_id: {frame['person_id'].iloc[row - 1]!r} "
+                              "is not a whole number")
+    return ids.astype("int64").tolist()
+
+
+@local_app.command("report")
+def report(db: Path = typer.Option(..., "--db", help="Path of the DuckDB reoffending database."),
+           by: str = BY_OPTION, area: Optional[list[str]] = AREA_OPTION,
+           period_from: Optional[str] = typer.Option(None, "--from", help="First index date (YYYY-MM-DD)."),
+           period_to: Optional[str] = typer.Option(None, "--to", help="Last index date (YYYY-MM-DD)."),
+           people: Optional[Path] = typer.Option(None, "--people", help="CSV with a person_id column: a local "
+                                                 "scheme's cohort, compared with its predicted rate."),
+           out: Path = typer.Option(Path("local-report"), "--out", help="Folder for the outputs."),
+           predict: bool = typer.Option(True, "--predict/--no-predict", help="Fit the prediction model."),
+           pdf: bool = typer.Option(True, "--pdf/--no-pdf", help="Also write a PDF.")):
+    """Area statistics (bulletin by area, trends, England and Wales), predicted vs actual; HTML, xlsx, PDF, JSON."""
+    from .cli import _open_engine, _parse_date, console
+    from .local.geography import parse_levels
+    from .local.outputs import write_outputs
+    from .local.run import LocalConfig, run_local
+
+    config = LocalConfig(levels=parse_levels(by), area=_areas(area), start=_parse_date(period_from, "--from"),
+                         end=_parse_date(period_to, "--to"), predict=predict)
+    if (config.start is None) != (config.end is None):
+        raise JusticeLabError("give both --from and --to, or neither (the latest complete year)")
+    with _open_engine(db, "duckdb") as engine:
+        results = run_local(engine, config, db, _people(people))
+    for kind, path in write_outputs(results, out, pdf=pdf).items():
+        console.print(f"{kind}: {path}")
+    local = results.get("prediction", {}).get("local")
+    if local:
+        console.print(f"Predicted vs actual: {100 * local['actual']:.1f}% actual, {100 * local['predicted']:.1f}% "
+                      f"predicted: {local['verdict']} (weak evidence: see the report)", markup=False)

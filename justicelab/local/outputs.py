@@ -1,0 +1,63 @@
+"""The outputs of `justicelab local`: results JSON (with provenance), HTML, PDF and an xlsx workbook.
+Everything is written from the results dict, which holds published (disclosure-controlled) figures only."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+from jinja2 import Environment, PackageLoader, select_autoescape
+from openpyxl import Workbook
+
+from ..report.excel import _sheet
+
+TEMPLATES = Environment(loader=PackageLoader("justicelab.local", "templates"), autoescape=select_autoescape())
+
+NOTES = [
+    "Counts of 1 to 10 people are shown as [c]; other counts are rounded to the nearest 5; percentages are "
+    "whole numbers. Rates and their intervals are worked out before rounding.",
+    "Rates are one-year proven reoffending (the official definition); intervals are 95% Wilson score "
+    "intervals; an area's difference from the rest of England and Wales has Newcombe's hybrid score interval.",
+    "Quarterly cohorts hold each person's first index event in each quarter, as the quarterly bulletin does.",
+]
+
+
+def render_html(results: dict) -> str:
+    return TEMPLATES.get_template("local.html.j2").render(r=results, notes=NOTES)
+
+
+def write_workbook(results: dict, path: Path) -> Path:
+    wb = Workbook()
+    cover = wb.active
+    cover.title = "Cover"
+    cover["A1"] = results["title"]
+    cover["A2"] = f"Period: index dates {results['period'][0]} to {results['period'][1]}"
+    cover["A3"] = f"Produced by {results['provenance']['code_version']}"
+    for i, note in enumerate(NOTES, start=5):
+        cover[f"A{i}"] = note
+    _sheet(wb, "Areas", "Proven reoffending by area", pd.DataFrame(results["areas"]))
+    _sheet(wb, "Trends", "Proven reoffending by quarter", pd.DataFrame(results["trends"]["rows"]))
+    pred = results.get("prediction")
+    if pred:
+        _sheet(wb, "Model", "Prediction model coefficients", pd.DataFrame(pred["model"]["coefficients"]))
+        _sheet(wb, "Calibration", "Calibration by decile of predicted risk",
+               pd.DataFrame(pred["model"]["calibration"]))
+        if "local" in pred:
+            local = {k: v for k, v in pred["local"].items() if k != "caveat"}
+            _sheet(wb, "Predicted vs actual", "Predicted against actual one-year rate", pd.DataFrame([local]),
+                   note=pred["local"]["caveat"])
+    wb.save(path)
+    return path
+
+
+def write_outputs(results: dict, out: Path, pdf: bool = True) -> dict[str, Path]:
+    out.mkdir(parents=True, exist_ok=True)
+    paths = {"results": out / "results.json", "html": out / "local.html", "xlsx": out / "local.xlsx"}
+    paths["results"].write_text(json.dumps(results, indent=2, sort_keys=True, default=str) + "\n", encoding="utf-8")
+    html = render_html(results)
+    paths["html"].write_text(html, encoding="utf-8")
+    write_workbook(results, paths["xlsx"])
+    if pdf:
+        from ..report.build import write_pdf
+        paths["pdf"] = write_pdf(html, out / "local.pdf", out)
+    return paths
