@@ -65,7 +65,7 @@ def make_people(n: int, rng: np.random.Generator, first_day: int, last_day: int)
     }
 
 
-AREA_TILT = 0.5  # how strongly latent risk u sorts people towards more deprived local authorities
+AREA_TILT = 0.8  # how strongly latent risk u sorts people towards more deprived local authorities
 
 
 def home_areas(v: np.ndarray, u: np.ndarray) -> np.ndarray:
