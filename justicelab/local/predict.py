@@ -48,9 +48,10 @@ class PredictionModel:
     sentence_groups: list[str]
     n: int
     base_rate: float
+    kept: list[int]  # design columns the fit used (a column constant in the national cohort is dropped)
 
     def design(self, frame: pd.DataFrame) -> np.ndarray:
-        return design_matrix(frame, self.offence_groups, self.sentence_groups)[0]
+        return design_matrix(frame, self.offence_groups, self.sentence_groups)[0][:, self.kept]
 
     def predict(self, frame: pd.DataFrame) -> np.ndarray:
         return 1.0 / (1.0 + np.exp(-(self.design(frame) @ self.params)))
@@ -89,7 +90,7 @@ def design_matrix(frame: pd.DataFrame, offence_groups: list[str], sentence_group
 
 def fit_model(frame: pd.DataFrame, outcome: str = "reoffended") -> PredictionModel:
     """Maximum-likelihood fit on a national cohort; categories seen fewer than 30 times are pooled into
-    the reference so every coefficient is estimable."""
+    the reference, and columns with no variation are dropped, so every coefficient is estimable."""
     if len(frame) < 500:
         raise JusticeLabError(f"the national cohort has {len(frame)} people: too few to fit a prediction model")
 
@@ -100,13 +101,16 @@ def fit_model(frame: pd.DataFrame, outcome: str = "reoffended") -> PredictionMod
 
     offence_groups, sentence_groups = levels("index_offence_group"), levels("sentence_group")
     X, names = design_matrix(frame, offence_groups, sentence_groups)
+    kept = [0] + [j for j in range(1, X.shape[1]) if np.ptp(X[:, j]) > 0]
+    X, names = X[:, kept], [names[j] for j in kept]
     y = frame[outcome].to_numpy(float)
     fit = fit_logit(X, y)
     if not fit.converged:
         raise JusticeLabError("the prediction model did not converge")
     p = 1.0 / (1.0 + np.exp(-(X @ fit.params)))
     cov = np.linalg.inv(_information(X, p * (1 - p)))
-    return PredictionModel(names, fit.params, cov, offence_groups, sentence_groups, len(frame), float(y.mean()))
+    return PredictionModel(names, fit.params, cov, offence_groups, sentence_groups, len(frame), float(y.mean()),
+                           kept)
 
 
 def auc(y: np.ndarray, score: np.ndarray) -> float:

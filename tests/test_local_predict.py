@@ -1,0 +1,174 @@
+"""Local areas: the prediction model (fit, AUC, calibration), predicted vs actual, and the CLI."""
+from __future__ import annotations
+
+import json
+from itertools import product
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from justicelab.cli import main
+from justicelab.engine import DuckDBEngine
+from justicelab.local.predict import FEATURE_COLUMNS, auc, calibration, fit_model, predicted_vs_actual
+from justicelab.local.stats import build_area_cohort
+from justicelab.provenance import sha256_of
+from tests.fixtures import d, synthetic_db
+
+GROUPS = ["Theft offences", "Violence against the person", "Drug offences"]
+
+
+def simulated_cohort(n: int, rng: np.random.Generator) -> pd.DataFrame:
+    """People drawn from a known logistic model: the truth the fit must recover (built without the
+    code under test: the linear predictor is written out here)."""
+    age = rng.integers(18, 70, n)
+    male = rng.random(n) < 0.85
+    prev = rng.poisson(3, n)
+    copas = rng.normal(-2.0, 0.6, n)
+    group = rng.choice(3, n, p=[0.5, 0.3, 0.2])
+    eta = (-1.0 + 0.3 * male + 0.4 * np.log1p(prev) + 0.5 * (copas + 2.0) - 0.02 * 0
+           + 0.6 * (group == 1) - 0.4 * (group == 2) - 0.5 * (age >= 40))
+    p = 1 / (1 + np.exp(-eta))
+    return pd.DataFrame({
+        "age": age, "gender": np.where(male, "M", "F"), "previous_sanctions": prev,
+        "previous_custodial_sentences": np.zeros(n, int), "copas_rate": copas,
+        "index_offence_group": np.array(GROUPS)[group], "sentence_group": "Court order",
+        "reoffended": (rng.random(n) < p).astype(int), "true_p": p})
+
+
+TRUTH = {"male": 0.3, "ln(1 + previous sanctions)": 0.4, "Copas rate": 0.5,
+         "index_offence_group: Violence against the person": 0.6, "index_offence_group: Drug offences": -0.4,
+         "age 18-20": 0.0, "age 21-24": 0.0, "age 25-29": 0.0, "age 30-39": 0.0}
+
+
+def test_fit_recovers_the_planted_coefficients():
+    frame = simulated_cohort(40_000, np.random.default_rng(1))
+    coef = fit_model(frame).coefficients().set_index("term")
+    for term, value in TRUTH.items():
+        if term in coef.index:
+            assert abs(coef.loc[term, "coefficient"] - value) < 4 * coef.loc[term, "standard_error"], term
+    # ages 40+ are 0.5 lower than under 40 (the reference is 18-20, so 40-49 and 50+ sit 0.5 below it)
+    for term in ("age 40-49", "age 50+"):
+        assert abs(coef.loc[term, "coefficient"] + 0.5) < 4 * coef.loc[term, "standard_error"]
+
+
+def test_auc_is_the_share_of_correctly_ordered_pairs():
+    rng = np.random.default_rng(2)
+    y = rng.random(300) < 0.3
+    score = rng.integers(0, 20, 300) + 3 * y  # ties on purpose
+    pairs = [(a, b) for a, b in product(score[y], score[~y])]
+    brute = np.mean([1.0 if a > b else 0.5 if a == b else 0.0 for a, b in pairs])
+    assert auc(y, score) == pytest.approx(brute)
+    assert auc(y, -score) == pytest.approx(1 - brute)
+
+
+def test_calibration_deciles():
+    # ten people per decile, by hand: predictions 0.00..0.99, the top half reoffend
+    p = np.arange(100) / 100
+    y = (p >= 0.5).astype(int)
+    cal = calibration(y[::-1], p[::-1])  # order of rows must not matter
+    assert list(cal["people"]) == [10] * 10
+    assert cal["predicted"].tolist() == pytest.approx([0.045 + 0.1 * i for i in range(10)])
+    assert cal["observed"].tolist() == [0.0] * 5 + [1.0] * 5
+    # a calibrated model (the true probabilities) lies inside 4 standard errors in every decile
+    frame = simulated_cohort(20_000, np.random.default_rng(3))
+    cal = calibration(frame["reoffended"], frame["true_p"])
+    se = np.sqrt(cal["predicted"] * (1 - cal["predicted"]) / cal["people"])
+    assert (abs(cal["observed"] - cal["predicted"]) < 4 * se).all()
+
+
+def test_interval_covers_a_null_cohort_at_the_stated_rate_because_it_includes_the_model():
+    """Simulation with known truth: a small national cohort (so the model is uncertain) and local cohorts
+    from the same model. The interval with the model's variance covers 0 about 95% of the time; the
+    binomial part alone covers visibly less."""
+    rng = np.random.default_rng(4)
+    full, binomial_only, reps = 0, 0, 300
+    for _ in range(reps):
+        national = simulated_cohort(1_200, rng)
+        local = simulated_cohort(1_000, rng)
+        r = predicted_vs_actual(fit_model(national), local)
+        full += r["difference_low"] <= 0 <= r["difference_high"]
+        half = (r["difference_high"] - r["difference_low"]) / 2 * np.sqrt(1 - r["model_share_of_variance"])
+        binomial_only += abs(r["difference"]) <= half
+    assert 0.92 <= full / reps <= 0.98
+    assert binomial_only / reps < full / reps - 0.03
+
+
+@pytest.fixture(scope="module")
+def db(tmp_path_factory):
+    return synthetic_db(tmp_path_factory, 60_000, 13)
+
+
+@pytest.fixture(scope="module")
+def national(db):
+    with DuckDBEngine(db, read_only=True) as e:
+        build_area_cohort(e, d("2019-01-01"), d("2019-12-31"))
+        return e.query(f"SELECT person_id, reoffended, {', '.join(FEATURE_COLUMNS)} FROM area_measures "
+                       "ORDER BY person_id")
+
+
+def test_null_local_cohorts_are_not_successes_and_a_planted_effect_is_found(national):
+    rng = np.random.default_rng(5)
+    null_wins, found = 0, 0
+    for _ in range(10):
+        local = rng.random(len(national)) < 0.1  # about 600 people drawn at random: no effect
+        model = fit_model(national[~local])
+        null = predicted_vs_actual(model, national[local])
+        null_wins += null["verdict"] == "lower than predicted"
+        treated = national[local].copy()
+        reoffenders = np.flatnonzero(treated["reoffended"].to_numpy() == 1)
+        prevented = rng.choice(reoffenders, int(0.35 * len(reoffenders)), replace=False)
+        treated.iloc[prevented, treated.columns.get_loc("reoffended")] = 0  # a scheme that prevents 35%
+        found += predicted_vs_actual(model, treated)["verdict"] == "lower than predicted"
+    assert null_wins <= 1
+    assert found >= 9
+
+
+def test_model_discriminates_and_is_calibrated_on_the_synthetic_cohort(national):
+    model = fit_model(national)
+    p = model.predict(national)
+    assert 0.70 < auc(national["reoffended"], p) < 0.90  # OGRS3 reports about 0.80
+    cal = calibration(national["reoffended"], p)
+    assert (abs(cal["observed"] - cal["predicted"]) < 0.06).all()
+    assert cal["predicted"].is_monotonic_increasing
+
+
+def _run(args, capsys):
+    code = main(args)
+    captured = capsys.readouterr()
+    return code, captured.err
+
+
+def test_cli_report_outputs_are_reproducible_and_disclosure_controlled(db, tmp_path, capsys):
+    args = ["local", "report", "--db", str(db), "--by", "probation_region", "--area", "local_authority=Southwark",
+            "--from", "2019-01-01", "--to", "2019-12-31"]
+    assert _run(args + ["--out", str(tmp_path / "a")], capsys)[0] == 0
+    assert _run(args + ["--out", str(tmp_path / "b"), "--no-pdf"], capsys)[0] == 0
+    a = (tmp_path / "a" / "results.json").read_text()
+    assert a == (tmp_path / "b" / "results.json").read_text()
+    assert (tmp_path / "a" / "local.pdf").stat().st_size > 1000 and (tmp_path / "a" / "local.xlsx").exists()
+    r = json.loads(a)
+    assert r["provenance"]["database_sha256"] == sha256_of(db)
+    assert [row["local_authority"] for row in r["areas"]] == ["Southwark", "England and Wales"]
+    for row in r["areas"] + r["trends"]["rows"]:
+        for col in ("offenders", "reoffenders", "reoffences"):
+            assert row[col] == "[c]" or row[col] % 5 == 0
+    assert "regression to the mean" in (tmp_path / "a" / "local.html").read_text()
+    assert r["prediction"]["local"]["verdict"] in ("lower than predicted", "higher than predicted",
+                                                   "not distinguishable from predicted")
+
+
+def test_cli_bad_input_is_one_line(db, tmp_path, capsys):
+    bad_people = tmp_path / "people.csv"
+    bad_people.write_text("person_id\n12\nabc\n")
+    cases = [
+        (["--area", "Southwark"], "write LEVEL=NAME"),
+        (["--by", "borough"], "each level must be one of"),
+        (["--area", "local_authority=Nowhere"], "nobody in the period's cohort lives there"),
+        (["--people", str(bad_people)], "row 2, column person_id: 'abc' is not a whole number"),
+        (["--from", "2019-01-01"], "give both --from and --to"),
+    ]
+    for extra, message in cases:
+        code, err = _run(["local", "report", "--db", str(db), "--out", str(tmp_path / "x"), "--no-pdf"] + extra,
+                         capsys)
+        assert code == 2 and message in err and "Traceback" not in err and len(err.strip().splitlines()) == 1, err
