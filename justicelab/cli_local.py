@@ -54,6 +54,9 @@ def report(db: Path = typer.Option(..., "--db", help="Path of the DuckDB reoffen
            period_to: Optional[str] = typer.Option(None, "--to", help="Last index date (YYYY-MM-DD)."),
            people: Optional[Path] = typer.Option(None, "--people", help="CSV with a person_id column: a local "
                                                  "scheme's cohort, compared with its predicted rate."),
+           baseline_from: Optional[str] = typer.Option(None, "--baseline-from", help="With --area: demand in a "
+                                                       "baseline period (YYYY-MM-DD) against the main period."),
+           baseline_to: Optional[str] = typer.Option(None, "--baseline-to", help="End of the baseline period."),
            out: Path = typer.Option(Path("local-report"), "--out", help="Folder for the outputs."),
            predict: bool = typer.Option(True, "--predict/--no-predict", help="Fit the prediction model."),
            pdf: bool = typer.Option(True, "--pdf/--no-pdf", help="Also write a PDF.")):
@@ -64,9 +67,13 @@ def report(db: Path = typer.Option(..., "--db", help="Path of the DuckDB reoffen
     from .local.run import LocalConfig, run_local
 
     config = LocalConfig(levels=parse_levels(by), area=_areas(area), start=_parse_date(period_from, "--from"),
-                         end=_parse_date(period_to, "--to"), predict=predict)
+                         end=_parse_date(period_to, "--to"), predict=predict,
+                         baseline_start=_parse_date(baseline_from, "--baseline-from"),
+                         baseline_end=_parse_date(baseline_to, "--baseline-to"))
     if (config.start is None) != (config.end is None):
         raise JusticeLabError("give both --from and --to, or neither (the latest complete year)")
+    if (config.baseline_start is None) != (config.baseline_end is None) or (config.baseline_start and not config.area):
+        raise JusticeLabError("demand needs --area and both --baseline-from and --baseline-to")
     with _open_engine(db, "duckdb") as engine:
         results = run_local(engine, config, db, _people(people))
     for kind, path in write_outputs(results, out, pdf=pdf).items():

@@ -141,7 +141,7 @@ def _run(args, capsys):
 
 def test_cli_report_outputs_are_reproducible_and_disclosure_controlled(db, tmp_path, capsys):
     args = ["local", "report", "--db", str(db), "--by", "probation_region", "--area", "local_authority=Southwark",
-            "--from", "2019-01-01", "--to", "2019-12-31"]
+            "--from", "2019-01-01", "--to", "2019-12-31", "--baseline-from", "2017-01-01", "--baseline-to", "2017-12-31"]
     assert _run(args + ["--out", str(tmp_path / "a")], capsys)[0] == 0
     assert _run(args + ["--out", str(tmp_path / "b"), "--no-pdf"], capsys)[0] == 0
     a = (tmp_path / "a" / "results.json").read_text()
@@ -154,6 +154,7 @@ def test_cli_report_outputs_are_reproducible_and_disclosure_controlled(db, tmp_p
         for col in ("offenders", "reoffenders", "reoffences"):
             assert row[col] == "[c]" or row[col] % 5 == 0
     assert "regression to the mean" in (tmp_path / "a" / "local.html").read_text()
+    assert [m["measure"] for m in r["demand"]["rows"]][:2] == ["Proven reoffences", "Court occasions"]
     assert r["prediction"]["local"]["verdict"] in ("lower than predicted", "higher than predicted",
                                                    "not distinguishable from predicted")
 
@@ -167,6 +168,7 @@ def test_cli_bad_input_is_one_line(db, tmp_path, capsys):
         (["--area", "local_authority=Nowhere"], "nobody in the period's cohort lives there"),
         (["--people", str(bad_people)], "row 2, column person_id: 'abc' is not a whole number"),
         (["--from", "2019-01-01"], "give both --from and --to"),
+        (["--baseline-from", "2017-01-01", "--baseline-to", "2017-12-31"], "demand needs --area"),
     ]
     for extra, message in cases:
         code, err = _run(["local", "report", "--db", str(db), "--out", str(tmp_path / "x"), "--no-pdf"] + extra,

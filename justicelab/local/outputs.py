@@ -46,6 +46,9 @@ def write_workbook(results: dict, path: Path) -> Path:
             local = {k: v for k, v in pred["local"].items() if k != "caveat"}
             _sheet(wb, "Predicted vs actual", "Predicted against actual one-year rate", pd.DataFrame([local]),
                    note=pred["local"]["caveat"])
+    if results.get("demand"):
+        _sheet(wb, "Demand", f"Change in demand from {results['demand']['baseline'][0]} to "
+               f"{results['demand']['baseline'][1]} (baseline)", pd.DataFrame(results["demand"]["rows"]))
     wb.save(path)
     return path
 

@@ -12,6 +12,7 @@ from ..engine import Engine
 from ..errors import JusticeLabError
 from ..provenance import code_version, sha256_of
 from ..report.disclosure import CONFIDENTIAL, is_disclosive, round_count
+from .demand import demand_changes, demand_summary
 from .geography import LEVELS, where_clause
 from .predict import FEATURE_COLUMNS, auc, calibration, fit_model, predicted_vs_actual
 from .stats import area_statistics, build_area_cohort, period, published, quarterly_trends
@@ -26,6 +27,8 @@ class LocalConfig:
     start: date | None = None
     end: date | None = None
     predict: bool = True
+    baseline_start: date | None = None  # with an area: demand in this period against the main one
+    baseline_end: date | None = None
 
 
 def _quarters_before(end: date, quarters: int) -> date:
@@ -58,13 +61,16 @@ def local_cohort(national: pd.DataFrame, area: dict[str, str], people: list[int]
 
 def run_local(engine: Engine, config: LocalConfig, db_path: Path | None = None,
               people: list[int] | None = None) -> dict:
-    """Area statistics, trends, and (with an area or a list of people) predicted vs actual."""
+    """Area statistics, trends, (with an area or a list of people) predicted vs actual, and (with an area
+    and a baseline period) the change in demand against the rest of England and Wales."""
     start, end = period(engine, config.start, config.end)
     build_area_cohort(engine, start, end)
     for level, name in config.area.items():
         found = engine.query(f"SELECT count(*) AS n FROM area_measures WHERE {where_clause({level: name})}")
         if int(found["n"].iloc[0]) == 0:
             raise JusticeLabError(f"--area {level}={name!r}: nobody in the period's cohort lives there")
+    demand_level = next(iter(config.area), None)
+    demand_now = demand_summary(engine, demand_level) if config.baseline_start and demand_level else None
     keys = list(dict.fromkeys(config.levels + list(config.area)))
     areas = area_statistics(engine, keys, config.area)
     results = {
@@ -84,6 +90,14 @@ def run_local(engine: Engine, config: LocalConfig, db_path: Path | None = None,
     results["trends"] = {"level": trend_level, "rows": _jsonable(published(trends, ["quarter", "area"]))}
     if config.predict:
         results["prediction"] = _prediction(engine, keys, config.area, people)
+    if demand_now is not None:
+        build_area_cohort(engine, config.baseline_start, config.baseline_end)
+        base = demand_summary(engine, demand_level)
+        area = config.area[demand_level]
+        if area not in base.index:
+            raise JusticeLabError(f"--area {demand_level}={area!r}: nobody in the baseline period's cohort lives there")
+        results["demand"] = {"baseline": [config.baseline_start.isoformat(), config.baseline_end.isoformat()],
+                             "area": area, "rows": demand_changes(base, demand_now, area)}
     return results
 
 
