@@ -221,3 +221,21 @@ def test_demand_interval_has_its_coverage_and_finds_a_planted_fall():
     # by hand: means 1.0 -> 0.5 in the area, 1.0 -> 1.0 elsewhere: relative change -50%
     r = relative_change((2, 2, 2), (2, 1, 1), (2, 2, 2), (2, 2, 2))
     assert r["area_change"] == pytest.approx(-0.5) and r["relative"] == pytest.approx(-0.5)
+
+
+def test_loader_checks_the_optional_area_lookup(tmp_path):
+    from justicelab.data.load import load_folder
+    from justicelab.errors import DataError
+
+    folder = tmp_path / "extract"
+    folder.mkdir()
+    fx = _hand_built()
+    fx.rows["area"] = fx.rows["area"][:1]  # Lambeth only: Exeter's people have no row
+    for name, frame in fx.frames().items():
+        frame.to_csv(folder / f"{name}.csv", index=False)
+    with pytest.raises(DataError) as caught:
+        load_folder(folder, tmp_path / "a.duckdb")
+    assert any(p.startswith("person.csv row 13, column local_authority: 'Exeter' has no match in area.local_authority")
+               for p in caught.value.problems), caught.value.problems
+    (folder / "area.csv").unlink()  # without the lookup the extract still loads (the table is optional)
+    assert "area" not in load_folder(folder, tmp_path / "b.duckdb")
