@@ -43,8 +43,9 @@ def write_workbook(results: dict, path: Path) -> Path:
         _sheet(wb, "Calibration", "Calibration by decile of predicted risk",
                pd.DataFrame(pred["model"]["calibration"]))
         if "local" in pred:
-            local = {k: v for k, v in pred["local"].items() if k != "caveat"}
-            _sheet(wb, "Predicted vs actual", "Predicted against actual one-year rate", pd.DataFrame([local]),
+            rows = [{"measure": label, **{k: v for k, v in pred[key].items() if k != "caveat"}}
+                    for key, label in (("local", "one-year rate"), ("local_frequency", "reoffences per person"))]
+            _sheet(wb, "Predicted vs actual", "Predicted against actual", pd.DataFrame(rows),
                    note=pred["local"]["caveat"])
     if results.get("demand"):
         _sheet(wb, "Demand", f"Change in demand from {results['demand']['baseline'][0]} to "

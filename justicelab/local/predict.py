@@ -49,12 +49,20 @@ class PredictionModel:
     n: int
     base_rate: float
     kept: list[int]  # design columns the fit used (a column constant in the national cohort is dropped)
+    link: str = "logit"  # logit: a rate (reoffended); log: a frequency (reoffences per person)
 
     def design(self, frame: pd.DataFrame) -> np.ndarray:
         return design_matrix(frame, self.offence_groups, self.sentence_groups)[0][:, self.kept]
 
     def predict(self, frame: pd.DataFrame) -> np.ndarray:
-        return 1.0 / (1.0 + np.exp(-(self.design(frame) @ self.params)))
+        return self.inverse_link(self.design(frame) @ self.params)
+
+    def inverse_link(self, eta: np.ndarray) -> np.ndarray:
+        return 1.0 / (1.0 + np.exp(-eta)) if self.link == "logit" else np.exp(eta)
+
+    def derivative(self, mu: np.ndarray) -> np.ndarray:
+        """d mu / d eta at mu: what the delta method multiplies each row of the design by."""
+        return mu * (1 - mu) if self.link == "logit" else mu
 
     def coefficients(self) -> pd.DataFrame:
         se = np.sqrt(np.diag(self.cov))
@@ -88,21 +96,27 @@ def design_matrix(frame: pd.DataFrame, offence_groups: list[str], sentence_group
     return np.column_stack(cols), names
 
 
-def fit_model(frame: pd.DataFrame, outcome: str = "reoffended") -> PredictionModel:
-    """Maximum-likelihood fit on a national cohort; categories seen fewer than 30 times are pooled into
-    the reference, and columns with no variation are dropped, so every coefficient is estimable."""
+def _levels(frame: pd.DataFrame, column: str) -> list[str]:
+    """Categories seen at least 30 times, the commonest first (the reference); the rest pool into it."""
+    counts = frame[column].value_counts()
+    kept = sorted(counts[counts >= 30].index)
+    return [counts.index[0]] + [k for k in kept if k != counts.index[0]]
+
+
+def _national_design(frame: pd.DataFrame) -> tuple[np.ndarray, list[str], list[str], list[str], list[int]]:
     if len(frame) < 500:
         raise JusticeLabError(f"the national cohort has {len(frame)} people: too few to fit a prediction model")
-
-    def levels(column: str) -> list[str]:
-        counts = frame[column].value_counts()
-        kept = sorted(counts[counts >= 30].index)
-        return [counts.index[0]] + [k for k in kept if k != counts.index[0]]  # the commonest is the reference
-
-    offence_groups, sentence_groups = levels("index_offence_group"), levels("sentence_group")
+    offence_groups, sentence_groups = _levels(frame, "index_offence_group"), _levels(frame, "sentence_group")
     X, names = design_matrix(frame, offence_groups, sentence_groups)
     kept = [0] + [j for j in range(1, X.shape[1]) if np.ptp(X[:, j]) > 0]
-    X, names = X[:, kept], [names[j] for j in kept]
+    return X[:, kept], [names[j] for j in kept], offence_groups, sentence_groups, kept
+
+
+def fit_model(frame: pd.DataFrame, outcome: str = "reoffended") -> PredictionModel:
+    """Logistic fit of the one-year rate on a national cohort; categories seen fewer than 30 times are
+    pooled into the reference, and columns with no variation are dropped, so every coefficient is
+    estimable."""
+    X, names, offence_groups, sentence_groups, kept = _national_design(frame)
     y = frame[outcome].to_numpy(float)
     fit = fit_logit(X, y)
     if not fit.converged:
@@ -111,6 +125,29 @@ def fit_model(frame: pd.DataFrame, outcome: str = "reoffended") -> PredictionMod
     cov = np.linalg.inv(_information(X, p * (1 - p)))
     return PredictionModel(names, fit.params, cov, offence_groups, sentence_groups, len(frame), float(y.mean()),
                            kept)
+
+
+def fit_frequency_model(frame: pd.DataFrame, outcome: str = "reoffences", max_iter: int = 50) -> PredictionModel:
+    """Log-linear fit of reoffences per person (Poisson quasi-likelihood, Newton's method). Only the mean
+    is used; the coefficients' covariance is the robust sandwich A^-1 B A^-1 (A = X'diag(mu)X,
+    B = X'diag((y - mu)^2)X), since reoffence counts vary far more than a Poisson count would."""
+    X, names, offence_groups, sentence_groups, kept = _national_design(frame)
+    y = frame[outcome].to_numpy(float)
+    beta = np.zeros(X.shape[1])
+    beta[0] = np.log(max(y.mean(), 1e-9))
+    for _ in range(max_iter):
+        mu = np.exp(X @ beta)
+        step = np.linalg.solve(_information(X, mu), X.T @ (y - mu))
+        beta += step
+        if np.max(np.abs(step) / np.maximum(1.0, np.abs(beta))) < 1e-10:
+            break
+    else:
+        raise JusticeLabError("the frequency model did not converge")
+    mu = np.exp(X @ beta)
+    bread = np.linalg.inv(_information(X, mu))
+    cov = bread @ _information(X, (y - mu) ** 2) @ bread
+    return PredictionModel(names, beta, cov, offence_groups, sentence_groups, len(frame), float(y.mean()), kept,
+                           link="log")
 
 
 def auc(y: np.ndarray, score: np.ndarray) -> float:
@@ -136,18 +173,21 @@ def calibration(y: np.ndarray, p: np.ndarray, groups: int = 10) -> pd.DataFrame:
 
 
 def predicted_vs_actual(model: PredictionModel, local: pd.DataFrame, outcome: str = "reoffended") -> dict:
-    """The local cohort's actual and predicted rates, and (actual - predicted) with a 95% interval whose
-    variance is the binomial variance of the outcomes given the predictions plus the model's (delta
-    method: the gradient of the mean prediction times the coefficients' covariance)."""
+    """The local cohort's actual and predicted mean (rate or frequency), and (actual - predicted) with a
+    95% interval whose variance is the outcomes' variance given the predictions plus the model's (delta
+    method: the gradient of the mean prediction times the coefficients' covariance). For a rate the
+    outcomes' variance is binomial, sum p(1 - p) / n^2; for a frequency it is estimated from the local
+    residuals, sum (y - mu)^2 / n^2, as no variance function fits reoffence counts well."""
     n = len(local)
     if n < MIN_LOCAL:
         raise JusticeLabError(f"the local cohort has {n} people: at least {MIN_LOCAL} are needed")
     X = model.design(local)
-    p = 1.0 / (1.0 + np.exp(-(X @ model.params)))
+    p = model.inverse_link(X @ model.params)
     y = local[outcome].to_numpy(float)
-    gradient = (p * (1 - p)) @ X / n
+    gradient = model.derivative(p) @ X / n
     model_var = float(gradient @ model.cov @ gradient)
-    outcome_var = float(np.sum(p * (1 - p))) / n ** 2
+    spread = p * (1 - p) if model.link == "logit" else (y - p) ** 2
+    outcome_var = float(np.sum(spread)) / n ** 2
     diff = float(y.mean() - p.mean())
     half = Z95 * np.sqrt(model_var + outcome_var)
     low, high = diff - half, diff + half

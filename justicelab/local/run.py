@@ -14,7 +14,7 @@ from ..provenance import code_version, sha256_of
 from ..report.disclosure import CONFIDENTIAL, is_disclosive, round_count
 from .demand import demand_changes, demand_summary
 from .geography import LEVELS, where_clause
-from .predict import FEATURE_COLUMNS, auc, calibration, fit_model, predicted_vs_actual
+from .predict import FEATURE_COLUMNS, auc, calibration, fit_frequency_model, fit_model, predicted_vs_actual
 from .stats import area_statistics, build_area_cohort, period, published, quarterly_trends
 
 TREND_QUARTERS = 8
@@ -102,7 +102,7 @@ def run_local(engine: Engine, config: LocalConfig, db_path: Path | None = None,
 
 
 def _prediction(engine: Engine, keys: list[str], area: dict[str, str], people: list[int] | None) -> dict:
-    national = engine.query(f"""SELECT person_id, reoffended, {', '.join(FEATURE_COLUMNS)}, {', '.join(keys)}
+    national = engine.query(f"""SELECT person_id, reoffended, reoffences, {', '.join(FEATURE_COLUMNS)}, {', '.join(keys)}
                                 FROM area_measures ORDER BY person_id""")
     local = local_cohort(national, area, people)
     rest = national[~local]
@@ -115,7 +115,8 @@ def _prediction(engine: Engine, keys: list[str], area: dict[str, str], people: l
                   "calibration": _jsonable(_published_calibration(calibration(rest["reoffended"].to_numpy(), p)))},
     }
     if local.any() and (people is not None or area):
-        pva = predicted_vs_actual(model, national[local])
-        pva["people"] = CONFIDENTIAL if is_disclosive(pva["people"]) else round_count(pva["people"])
-        out["local"] = pva
+        people_shown = CONFIDENTIAL if is_disclosive(int(local.sum())) else round_count(int(local.sum()))
+        out["local"] = {**predicted_vs_actual(model, national[local]), "people": people_shown}
+        out["local_frequency"] = {**predicted_vs_actual(fit_frequency_model(rest), national[local], "reoffences"),
+                                  "people": people_shown}
     return out
