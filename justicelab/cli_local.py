@@ -82,3 +82,67 @@ def report(db: Path = typer.Option(..., "--db", help="Path of the DuckDB reoffen
     if local:
         console.print(f"Predicted vs actual: {100 * local['actual']:.1f}% actual, {100 * local['predicted']:.1f}% "
                       f"predicted: {local['verdict']} (weak evidence: see the report)", markup=False)
+
+
+def _scheme(path: Path):
+    """person_id and selection_date columns; one line naming the row and column of the first problem."""
+    import pandas as pd
+
+    try:
+        frame = pd.read_csv(path, dtype=str)
+    except (OSError, ValueError) as exc:
+        raise JusticeLabError(f"{path} cannot be read ({str(exc).splitlines()[0]})") from None
+    for col in ("person_id", "selection_date"):
+        if col not in frame:
+            raise JusticeLabError(f"{path}: no column {col}")
+    ids = _people(path)
+    dates = pd.to_datetime(frame["selection_date"].str.strip(), format="%Y-%m-%d", errors="coerce")
+    if dates.isna().any():
+        row = int(dates.isna().to_numpy().nonzero()[0][0]) + 1
+        raise JusticeLabError(f"{path} row {row}, column selection_date: {frame['selection_date'].iloc[row - 1]!r} "
+                              "is not a date (YYYY-MM-DD)")
+    dup = pd.Series(ids).duplicated()
+    if dup.any():
+        row = int(dup.to_numpy().nonzero()[0][0]) + 1
+        raise JusticeLabError(f"{path} row {row}, column person_id: {ids[row - 1]} appears twice")
+    return pd.DataFrame({"person_id": ids, "event_date": dates})
+
+
+@local_app.command("track")
+def track_scheme(db: Path = typer.Option(..., "--db", help="Path of the DuckDB reoffending database."),
+                 people: Path = typer.Option(..., "--people", help="CSV with person_id and selection_date "
+                                             "(YYYY-MM-DD): the scheme's people and when each was selected."),
+                 out: Path = typer.Option(Path("local-tracking"), "--out", help="Folder for the outputs.")):
+    """Cohort tracking (IOM-style): offences per month before and after selection, against people with the
+    same pre-selection trajectory."""
+    from datetime import timedelta
+
+    from .cli import _open_engine, console
+    from .local.outputs import write_tracking
+    from .local.tracking import CAVEAT, MONTH, MONTHS, scheme_and_pool, track
+    from .measures.bulletin import snapshot_date
+    from .provenance import code_version, sha256_of
+    from .report.disclosure import round_count
+
+    scheme = _scheme(people)
+    with _open_engine(db, "duckdb") as engine:
+        snapshot = snapshot_date(engine)
+        need = timedelta(days=int(MONTHS * MONTH) + 183)
+        late = scheme["event_date"].dt.date + need > snapshot
+        if late.any():
+            row = int(late.to_numpy().nonzero()[0][0]) + 1
+            raise JusticeLabError(f"{people} row {row}, column selection_date: too late to follow for 24 months "
+                                  f"(the database runs to {snapshot})")
+        frame, treated = scheme_and_pool(engine, scheme, snapshot)
+    r = track(frame, treated)
+    results = {"title": "Cohort tracking: offences per person per month around selection", "caveat": CAVEAT,
+               "provenance": {"code_version": code_version(), "database_sha256": sha256_of(db),
+                              "people_file_sha256": sha256_of(people)},
+               **{k: v for k, v in r.items() if k != "series"},
+               "series": r["series"].to_dict(orient="records")}
+    for k in ("scheme_people", "matched_people", "comparison_people"):
+        results[k] = round_count(results[k])
+    for kind, path in write_tracking(results, out).items():
+        console.print(f"{kind}: {path}")
+    console.print(f"Naive before/after {r['naive_change']:+.3f} offences per person per month; against the matched "
+                  f"comparison {r['effect']:+.3f} ({r['effect_low']:+.3f} to {r['effect_high']:+.3f})", markup=False)

@@ -230,3 +230,28 @@ def test_frequency_interval_covers_a_null_cohort_and_finds_a_planted_fall():
                  family=sm.families.Poisson()).fit(cov_type="HC0")
     assert np.allclose(ref.params, model.params, atol=1e-8)
     assert np.allclose(np.asarray(ref.cov_params()), model.cov, atol=1e-10)
+
+
+def test_cli_track_on_a_null_scheme_and_bad_files(db, tmp_path, capsys):
+    from justicelab.local.tracking import build_tracking
+
+    with DuckDBEngine(db, read_only=True) as e:
+        frame = build_tracking(e, d("2015-01-01"), d("2016-12-31"), d("2021-12-31"))
+    burst = frame[[-3, -2, -1]].sum(axis=1) >= 3  # half the people after a burst of offending; no effect at all
+    chosen = frame[burst & (np.random.default_rng(9).random(len(frame)) < 0.5)]
+    scheme = tmp_path / "scheme.csv"
+    chosen.reset_index()[["person_id", "event_date"]].rename(columns={"event_date": "selection_date"}).to_csv(
+        scheme, index=False)
+    code, err = _run(["local", "track", "--db", str(db), "--people", str(scheme), "--out", str(tmp_path / "t")], capsys)
+    assert code == 0, err
+    r = json.loads((tmp_path / "t" / "tracking.json").read_text())
+    assert r["naive_high"] < 0 and r["effect_low"] <= 0 <= r["effect_high"]
+    assert r["scheme_people"] % 5 == 0 and (tmp_path / "t" / "tracking.xlsx").exists()
+    for text, message in (("person_id,selection_date\n5,2016-13-01\n", "row 1, column selection_date: '2016-13-01'"),
+                          ("person_id,selection_date\n5,2021-01-01\n", "row 1, column selection_date: too late"),
+                          ("person_id,selection_date\n5,2016-01-01\n5,2016-02-01\n", "row 2, column person_id")):
+        bad = tmp_path / "bad.csv"
+        bad.write_text(text)
+        code, err = _run(["local", "track", "--db", str(db), "--people", str(bad), "--out", str(tmp_path / "u")],
+                         capsys)
+        assert code == 2 and message in err and len(err.strip().splitlines()) == 1, err

@@ -65,3 +65,21 @@ def write_outputs(results: dict, out: Path, pdf: bool = True) -> dict[str, Path]
         from ..report.build import write_pdf
         paths["pdf"] = write_pdf(html, out / "local.pdf", out)
     return paths
+
+
+def write_tracking(results: dict, out: Path) -> dict[str, Path]:
+    """Cohort tracking: tracking.json, tracking.html and tracking.xlsx."""
+    out.mkdir(parents=True, exist_ok=True)
+    paths = {"results": out / "tracking.json", "html": out / "tracking.html", "xlsx": out / "tracking.xlsx"}
+    paths["results"].write_text(json.dumps(results, indent=2, sort_keys=True, default=str) + "\n", encoding="utf-8")
+    paths["html"].write_text(TEMPLATES.get_template("tracking.html.j2").render(r=results), encoding="utf-8")
+    wb = Workbook()
+    wb.active.title = "Cover"
+    wb.active["A1"] = results["title"]
+    wb.active["A2"] = results["caveat"]
+    summary = {k: v for k, v in results.items() if k not in ("series", "provenance", "caveat", "title")}
+    _sheet(wb, "Summary", "Offences per person per month: change from the year before to the year after",
+           pd.DataFrame([summary]))
+    _sheet(wb, "Monthly", "Offences per person by month from selection", pd.DataFrame(results["series"]))
+    wb.save(paths["xlsx"])
+    return paths

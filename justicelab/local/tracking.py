@@ -20,6 +20,12 @@ from ..errors import JusticeLabError
 from ..measures.cohort import age_in_years, index_events_step
 from .intervals import Z95
 
+CAVEAT = (
+    "People join schemes like IOM after a burst of offending, and bursts subside whatever anyone does "
+    "(regression to the mean): the naive before/after fall is shown only to be discounted. The comparison "
+    "people had the same offending in the 24 months before their own sentence or caution, so their fall is "
+    "what the scheme's people would have shown without it, as far as the records can tell; motivation to "
+    "change, which the records do not show, can still make a scheme look better than it is.")
 MONTH = 30.4375
 MONTHS = 24  # tracked before and after selection
 FOLLOW = 12  # months compared before and after
@@ -69,6 +75,38 @@ def build_tracking(engine: Engine, start: date, end: date, snapshot: date) -> pd
     run_steps(engine, [index_events_step(), events_step(start, end, snapshot)])
     events = engine.query("SELECT * FROM tracking_events ORDER BY person_id").set_index("person_id")
     return events.join(monthly_offences(engine))
+
+
+def scheme_events_step() -> Step:
+    """The scheme's people (table `scheme`: person_id, event_date = selection date) with the same
+    covariates as the candidates; 'custody' is the type of their latest sentence on or before selection."""
+    return Step("scheme_events", f"""
+        SELECT s.person_id, CAST(NULL AS BIGINT) AS disposal_id, s.event_date,
+               coalesce(l.disposal_type, 'none') AS disposal_type,
+               {age_in_years('p.date_of_birth', 's.event_date')} AS age, p.gender
+        FROM scheme s JOIN person p USING (person_id)
+        LEFT JOIN (SELECT * FROM (
+            SELECT s2.person_id, d.disposal_type,
+                   row_number() OVER (PARTITION BY s2.person_id ORDER BY d.disposal_date DESC, d.disposal_id DESC) AS rn
+            FROM scheme s2 JOIN disposal d ON d.person_id = s2.person_id AND d.disposal_date <= s2.event_date) x
+          WHERE rn = 1) l ON l.person_id = s.person_id""")
+
+
+def scheme_and_pool(engine: Engine, scheme: pd.DataFrame, snapshot: date) -> tuple[pd.DataFrame, pd.Series]:
+    """Monthly offences of a scheme's people (person_id, event_date) and of the comparison pool (everyone
+    else sentenced or cautioned between the first and last selection dates)."""
+    engine.register_typed("scheme", scheme[["person_id", "event_date"]], {"person_id": "BIGINT", "event_date": "DATE"})
+    run_steps(engine, [scheme_events_step()])
+    mine = engine.query("SELECT * FROM scheme_events ORDER BY person_id").set_index("person_id")
+    mine = mine.join(monthly_offences(engine, "scheme_events"))
+    if len(mine) < len(scheme):
+        raise JusticeLabError(f"{len(scheme) - len(mine)} of the scheme's people are not on the database")
+    pool = build_tracking(engine, pd.Timestamp(scheme["event_date"].min()).date(),
+                          pd.Timestamp(scheme["event_date"].max()).date(), snapshot)
+    pool = pool[~pool.index.isin(mine.index)]
+    frame = pd.concat([mine, pool])
+    treated = pd.Series(np.r_[np.ones(len(mine), bool), np.zeros(len(pool), bool)], index=frame.index)
+    return frame, treated
 
 
 def strata(frame: pd.DataFrame) -> pd.Series:
