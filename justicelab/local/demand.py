@@ -63,16 +63,18 @@ def relative_change(base: tuple[float, float, float], now: tuple[float, float, f
 
 def demand_changes(base: pd.DataFrame, now: pd.DataFrame, area: str) -> list[dict]:
     """Every measure's change for `area` against the rest of England and Wales."""
+    def triple(frame: pd.DataFrame, m: str, rest: bool = False) -> tuple[float, float, float]:
+        """(people, total, sum of squares) of the area, or of the rest of England and Wales."""
+        row, tot = frame.loc[area], frame.loc[ENGLAND_AND_WALES]
+        vals = (row["people"], row[m], row[f"{m}_sq"])
+        if rest:
+            vals = (tot["people"] - vals[0], tot[m] - vals[1], tot[f"{m}_sq"] - vals[2])
+        return tuple(float(v) for v in vals)
+
     out = []
     for m, label in MEASURES.items():
-        def triple(frame, rest=False):
-            row, tot = frame.loc[area], frame.loc[ENGLAND_AND_WALES]
-            vals = (row["people"], row[m], row[f"{m}_sq"])
-            if rest:
-                vals = (tot["people"] - vals[0], tot[m] - vals[1], tot[f"{m}_sq"] - vals[2])
-            return tuple(float(v) for v in vals)
-        if min(triple(base)[1], triple(now)[1]) <= 0:
+        if min(triple(base, m)[1], triple(now, m)[1]) <= 0:
             continue  # no demand in one period: a change cannot be expressed as a ratio
-        change = relative_change(triple(base), triple(now), triple(base, True), triple(now, True))
+        change = relative_change(triple(base, m), triple(now, m), triple(base, m, True), triple(now, m, True))
         out.append({"measure": label, **change})
     return out

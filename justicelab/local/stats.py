@@ -10,9 +10,9 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
-from ..engine import Engine, Step, run_steps
+from ..engine import Engine, run_steps
 from ..measures.bulletin import latest_complete_year, snapshot_date
-from ..measures.cohort import age_in_years, build_period_cohort, index_events_step, measures_steps
+from ..measures.cohort import build_period_cohort, index_events_step, measures_steps, period_cohort_step
 from ..measures.rules import Rules
 from ..report.disclosure import CONFIDENTIAL, is_disclosive, round_count, whole_percent
 from .geography import ENGLAND_AND_WALES, attach_areas, where_clause
@@ -68,26 +68,13 @@ def area_statistics(engine: Engine, levels: list[str], filters: dict[str, str] |
     return frame
 
 
-def quarterly_cohort_step(start: date, end: date, rules: Rules = Rules()) -> Step:
-    """Quarterly cohorts as the quarterly bulletin counts them: each person's first index event in each
-    calendar quarter (a person can be in several quarters' cohorts)."""
-    adult = f"AND {age_in_years('p.date_of_birth', 'e.index_date')} >= 18" if rules.adults_only else ""
-    return Step("cohort", f"""
-        SELECT person_id, disposal_id, index_date FROM (
-          SELECT e.person_id, e.disposal_id, e.index_date,
-                 row_number() OVER (PARTITION BY e.person_id, year(e.index_date), quarter(e.index_date)
-                                    ORDER BY e.index_date, e.disposal_id) AS rn
-          FROM index_events e
-          WHERE e.index_date BETWEEN DATE '{start.isoformat()}' AND DATE '{end.isoformat()}'
-        ) e JOIN person p USING (person_id)
-        WHERE e.rn = 1 {adult}""")
-
-
 def quarterly_trends(engine: Engine, level: str, start: date, end: date, filters: dict[str, str] | None = None,
                      rules: Rules = Rules()) -> pd.DataFrame:
-    """Rate and frequency by quarter for each area of `level` and for England and Wales, with intervals.
+    """Rate and frequency by quarter for each area of `level` and for England and Wales, with intervals:
+    quarterly cohorts hold each person's first index event in each quarter (a person can be in several).
     Leaves the quarterly cohorts in `quarter_measures` (the period's `area_measures` is kept)."""
-    run_steps(engine, [index_events_step(), quarterly_cohort_step(start, end, rules), *measures_steps(rules)])
+    run_steps(engine, [index_events_step(), period_cohort_step(start, end, rules, per_quarter=True),
+                       *measures_steps(rules)])
     attach_areas(engine, target="quarter_measures")
     quarter = "concat(CAST(year(index_date) AS VARCHAR), ' Q', CAST(quarter(index_date) AS VARCHAR))"
     areas = engine.query(f"""SELECT {quarter} AS quarter, {level} AS area, {SUMS} FROM quarter_measures
