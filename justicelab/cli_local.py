@@ -76,6 +76,10 @@ def report(db: Path = typer.Option(..., "--db", help="Path of the DuckDB reoffen
         raise JusticeLabError("demand needs --area and both --baseline-from and --baseline-to")
     with _open_engine(db, "duckdb") as engine:
         results = run_local(engine, config, db, _people(people))
+    if people is not None:
+        from .provenance import sha256_of
+
+        results["provenance"]["people_file_sha256"] = sha256_of(people)
     for kind, path in write_outputs(results, out, pdf=pdf).items():
         console.print(f"{kind}: {path}")
     local = results.get("prediction", {}).get("local")

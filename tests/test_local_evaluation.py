@@ -103,7 +103,7 @@ def db(tmp_path_factory):
 def national(db):
     with DuckDBEngine(db, read_only=True) as e:
         build_area_cohort(e, d("2019-01-01"), d("2019-12-31"))
-        return e.query(f"SELECT person_id, reoffended, {', '.join(FEATURE_COLUMNS)} FROM area_measures "
+        return e.query(f"SELECT person_id, reoffended, reoffences, {', '.join(FEATURE_COLUMNS)} FROM area_measures "
                        "ORDER BY person_id")
 
 
@@ -269,3 +269,22 @@ def test_cli_track_on_a_null_scheme_and_bad_files(db, tmp_path, capsys):
         code, err = _run(["local", "track", "--db", str(db), "--people", str(bad), "--out", str(tmp_path / "u")],
                          capsys)
         assert code == 2 and message in err and len(err.strip().splitlines()) == 1, err
+
+
+def test_cli_report_for_a_supplied_cohort(db, national, tmp_path, capsys):
+    """A scheme's own people (a random 300 of the 2019 cohort plus two not in it): predicted vs actual for
+    them, the file's hash in the provenance, and how many were found."""
+    from justicelab.provenance import sha256_of
+
+    ids = national["person_id"].sample(300, random_state=1).tolist() + [999_999_999, 999_999_998]
+    file = tmp_path / "cohort.csv"
+    pd.DataFrame({"person_id": ids}).to_csv(file, index=False)
+    code, err = _run(["local", "report", "--db", str(db), "--people", str(file), "--by", "region",
+                      "--from", "2019-01-01", "--to", "2019-12-31", "--out", str(tmp_path / "o"), "--no-pdf"], capsys)
+    assert code == 0, err
+    r = json.loads((tmp_path / "o" / "results.json").read_text())
+    assert r["provenance"]["people_file_sha256"] == sha256_of(file)
+    assert r["prediction"]["people_supplied"] == 302 and r["prediction"]["people_in_cohort"] == 300
+    chosen = national[national["person_id"].isin(ids)]
+    assert r["prediction"]["local"]["actual"] == pytest.approx(chosen["reoffended"].mean())
+    assert r["prediction"]["local_frequency"]["actual"] == pytest.approx(chosen["reoffences"].mean())

@@ -114,6 +114,10 @@ def _prediction(engine: Engine, keys: list[str], area: dict[str, str], people: l
                   "coefficients": _jsonable(model.coefficients().round(4)),
                   "calibration": _jsonable(_published_calibration(calibration(rest["reoffended"].to_numpy(), p)))},
     }
+    if people is not None:
+        found = int(local.sum())
+        out["people_supplied"] = len(set(people))
+        out["people_in_cohort"] = CONFIDENTIAL if is_disclosive(found) else round_count(found)
     if local.any() and (people is not None or area):
         people_shown = CONFIDENTIAL if is_disclosive(int(local.sum())) else round_count(int(local.sum()))
         out["local"] = {**predicted_vs_actual(model, national[local]), "people": people_shown}
