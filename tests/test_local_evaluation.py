@@ -288,3 +288,24 @@ def test_cli_report_for_a_supplied_cohort(db, national, tmp_path, capsys):
     chosen = national[national["person_id"].isin(ids)]
     assert r["prediction"]["local"]["actual"] == pytest.approx(chosen["reoffended"].mean())
     assert r["prediction"]["local_frequency"]["actual"] == pytest.approx(chosen["reoffences"].mean())
+
+
+def test_matched_comparison_on_a_null_and_a_planted_cohort(national):
+    """The matched view of the same null draw finds nothing; with 35% of people kept from reoffending it
+    finds the fall; under 60 people it declines to run."""
+    from justicelab.local.matched import matched_comparison
+
+    rng = np.random.default_rng(11)
+    local = rng.random(len(national)) < 0.1
+    model = fit_model(national[~local])
+    null = matched_comparison(model, national, local)["reoffended"]
+    assert null["ci_low"] <= 0 <= null["ci_high"]
+    assert null["treated_value"] == pytest.approx(national.loc[local, "reoffended"].mean(), abs=0.02)
+    kept = rng.random(len(national)) >= 0.35
+    planted = national.assign(reoffended=np.where(local & ~kept, 0, national["reoffended"]),
+                              reoffences=np.where(local & ~kept, 0, national["reoffences"]))
+    found = matched_comparison(model, planted, local)["reoffended"]
+    assert found["ci_high"] < 0
+    small = np.zeros(len(national), bool)
+    small[:59] = True
+    assert matched_comparison(model, national, small)["run"] is False

@@ -47,6 +47,9 @@ def write_workbook(results: dict, path: Path) -> Path:
                     for key, label in (("local", "one-year rate"), ("local_frequency", "reoffences per person"))]
             _sheet(wb, "Predicted vs actual", "Predicted against actual", pd.DataFrame(rows),
                    note=pred["local"]["caveat"])
+        if pred.get("matched", {}).get("run"):
+            _sheet(wb, "Matched", "The local cohort against a matched comparison",
+                   pd.DataFrame([{"outcome": k, **pred["matched"][k]} for k in ("reoffended", "reoffences")]))
     if results.get("demand"):
         _sheet(wb, "Demand", f"Change in demand from {results['demand']['baseline'][0]} to "
                f"{results['demand']['baseline'][1]} (baseline)", pd.DataFrame(results["demand"]["rows"]))

@@ -14,6 +14,7 @@ from ..provenance import code_version, sha256_of
 from ..report.disclosure import CONFIDENTIAL, is_disclosive, round_count
 from .demand import demand_changes, demand_summary
 from .geography import LEVELS, where_clause
+from .matched import matched_comparison
 from .predict import FEATURE_COLUMNS, auc, calibration, fit_frequency_model, fit_model, predicted_vs_actual
 from .stats import area_statistics, build_area_cohort, period, published, quarterly_trends
 
@@ -123,4 +124,11 @@ def _prediction(engine: Engine, keys: list[str], area: dict[str, str], people: l
         out["local"] = {**predicted_vs_actual(model, national[local]), "people": people_shown}
         out["local_frequency"] = {**predicted_vs_actual(fit_frequency_model(rest), national[local], "reoffences"),
                                   "people": people_shown}
+        matched = matched_comparison(model, national, local.to_numpy())
+        for part in ("reoffended", "reoffences"):
+            if part in matched:
+                for k in ("n_treated", "n_comparison"):
+                    v = matched[part][k]
+                    matched[part][k] = CONFIDENTIAL if is_disclosive(v) else round_count(v)
+        out["matched"] = matched
     return out
