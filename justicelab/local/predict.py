@@ -72,8 +72,9 @@ class PredictionModel:
 
 def design_matrix(frame: pd.DataFrame, offence_groups: list[str], sentence_groups: list[str]
                   ) -> tuple[np.ndarray, list[str]]:
-    """Intercept, age bands, male, ln(1 + previous sanctions), ln(1 + previous custody), Copas rate,
-    index offence and sentence group (the first level of each category is the reference)."""
+    """Intercept, age bands, male, ln(1 + previous sanctions), ln(1 + previous custody), the Copas rate and
+    its square (it halves the worst decile's miscalibration on the synthetic cohort), index offence and
+    sentence group (the first level of each category is the reference)."""
     missing = [c for c in FEATURE_COLUMNS if c not in frame]
     if missing:
         raise JusticeLabError(f"prediction needs column(s) {', '.join(missing)}")
@@ -86,8 +87,9 @@ def design_matrix(frame: pd.DataFrame, offence_groups: list[str], sentence_group
     cols += [(frame["gender"].to_numpy() == "M").astype(float),
              np.log1p(frame["previous_sanctions"].to_numpy(float)),
              np.log1p(frame["previous_custodial_sentences"].to_numpy(float)),
-             frame["copas_rate"].to_numpy(float)]
-    names += ["male", "ln(1 + previous sanctions)", "ln(1 + previous custodial sentences)", "Copas rate"]
+             frame["copas_rate"].to_numpy(float), frame["copas_rate"].to_numpy(float) ** 2]
+    names += ["male", "ln(1 + previous sanctions)", "ln(1 + previous custodial sentences)", "Copas rate",
+              "Copas rate squared"]
     for column, levels in (("index_offence_group", offence_groups), ("sentence_group", sentence_groups)):
         values = frame[column].to_numpy()
         for level in levels[1:]:
