@@ -261,6 +261,7 @@ def test_cli_track_on_a_null_scheme_and_bad_files(db, tmp_path, capsys):
     r = json.loads((tmp_path / "t" / "tracking.json").read_text())
     assert r["naive_high"] < 0 and r["effect_low"] <= 0 <= r["effect_high"]
     assert r["scheme_people"] % 5 == 0 and (tmp_path / "t" / "tracking.xlsx").exists()
+    assert (tmp_path / "t" / "tracking.png").stat().st_size > 1000
     for text, message in (("person_id,selection_date\n5,2016-13-01\n", "row 1, column selection_date: '2016-13-01'"),
                           ("person_id,selection_date\n5,2021-01-01\n", "row 1, column selection_date: too late"),
                           ("person_id,selection_date\n5,2016-01-01\n5,2016-02-01\n", "row 2, column person_id")):
