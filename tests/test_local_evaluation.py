@@ -310,3 +310,18 @@ def test_matched_comparison_on_a_null_and_a_planted_cohort(national):
     small = np.zeros(len(national), bool)
     small[:59] = True
     assert matched_comparison(model, national, small)["run"] is False
+
+
+def test_predicted_vs_actual_is_withheld_for_a_small_group(db, national, tmp_path, capsys):
+    """40 people of whom 5 reoffended: the rate would identify 5 people, so nothing about them is shown."""
+    reoffenders = national[national["reoffended"] == 1]["person_id"].head(5).tolist()
+    others = national[national["reoffended"] == 0]["person_id"].head(35).tolist()
+    file = tmp_path / "small.csv"
+    pd.DataFrame({"person_id": reoffenders + others}).to_csv(file, index=False)
+    code, err = _run(["local", "report", "--db", str(db), "--people", str(file), "--by", "region",
+                      "--from", "2019-01-01", "--to", "2019-12-31", "--out", str(tmp_path / "o"), "--no-pdf"], capsys)
+    assert code == 0, err
+    r = json.loads((tmp_path / "o" / "results.json").read_text())
+    assert "local" not in r["prediction"] and "matched" not in r["prediction"]
+    assert "[c]" in r["prediction"]["withheld"]
+    assert "withheld" in (tmp_path / "o" / "local.html").read_text()

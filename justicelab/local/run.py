@@ -19,6 +19,8 @@ from .predict import FEATURE_COLUMNS, auc, calibration, fit_frequency_model, fit
 from .stats import area_statistics, build_area_cohort, period, published, quarterly_trends
 
 TREND_QUARTERS = 8
+WITHHELD = ("predicted against actual withheld: the local cohort has 1 to 10 people, reoffenders or "
+            "non-reoffenders, so its rate would identify a small group [c]")
 
 
 @dataclass
@@ -120,7 +122,11 @@ def _prediction(engine: Engine, keys: list[str], area: dict[str, str], people: l
         out["people_supplied"] = len(set(people))
         out["people_in_cohort"] = CONFIDENTIAL if is_disclosive(found) else round_count(found)
     if local.any() and (people is not None or area):
-        people_shown = CONFIDENTIAL if is_disclosive(int(local.sum())) else round_count(int(local.sum()))
+        n, k = int(local.sum()), int(national.loc[local, "reoffended"].sum())
+        if any(is_disclosive(x) for x in (n, k, n - k)):
+            out["withheld"] = WITHHELD
+            return out
+        people_shown = round_count(n)
         out["local"] = {**predicted_vs_actual(model, national[local]), "people": people_shown}
         out["local_frequency"] = {**predicted_vs_actual(fit_frequency_model(rest), national[local], "reoffences"),
                                   "people": people_shown}
