@@ -117,8 +117,7 @@ def track_scheme(db: Path = typer.Option(..., "--db", help="Path of the DuckDB r
                  people: Path = typer.Option(..., "--people", help="CSV with person_id and selection_date "
                                              "(YYYY-MM-DD): the scheme's people and when each was selected."),
                  out: Path = typer.Option(Path("local-tracking"), "--out", help="Folder for the outputs.")):
-    """Cohort tracking (IOM-style): offences per month before and after selection, against people with the
-    same pre-selection trajectory."""
+    """Cohort tracking (IOM-style): offences per month around selection, against a matched trajectory."""
     from datetime import timedelta
 
     from .cli import _open_engine, console
