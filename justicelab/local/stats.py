@@ -76,7 +76,7 @@ def quarterly_trends(engine: Engine, level: str, start: date, end: date, filters
     run_steps(engine, [index_events_step(), period_cohort_step(start, end, rules, per_quarter=True),
                        *measures_steps(rules)])
     attach_areas(engine, target="quarter_measures")
-    quarter = "concat(CAST(year(index_date) AS VARCHAR), ' Q', CAST(quarter(index_date) AS VARCHAR))"
+    quarter = "concat(year(index_date), ' Q', quarter(index_date))"  # as the bulletin's --by quarter
     areas = engine.query(f"""SELECT {quarter} AS quarter, {level} AS area, {SUMS} FROM quarter_measures
                              WHERE {where_clause(filters or {})} GROUP BY 1, 2 ORDER BY 2, 1""")
     total = engine.query(f"""SELECT {quarter} AS quarter, '{ENGLAND_AND_WALES}' AS area, {SUMS}
