@@ -475,6 +475,10 @@ from .cli_pbr import register as _register_pbr  # noqa: E402 (pbr-calc lives in 
 
 _register_pbr(app)
 
+from .cli_local import local_app as _local_app  # noqa: E402 (justicelab local ...)
+
+app.add_typer(_local_app, name="local")
+
 service_app = typer.Typer(help="The data lab service: accounts and tokens.", no_args_is_help=True)
 app.add_typer(service_app, name="service")
 

@@ -30,6 +30,7 @@ class Table:
     primary_key: tuple[str, ...] = ()
     foreign_keys: dict[str, str] = field(default_factory=dict)  # column -> "table.column"
     synthetic_only: bool = False
+    optional: bool = False  # loaded and validated when its file is there; not every extract has one
 
     def column(self, name: str) -> Column:
         return next(c for c in self.columns if c.name == name)
@@ -78,6 +79,21 @@ PERSON = Table(
         _c("local_authority", "VARCHAR", "Home local authority."),
     ),
     primary_key=("person_id",),
+    foreign_keys={"local_authority": "area.local_authority"},
+)
+
+AREA = Table(
+    "area",
+    "Optional lookup: each local authority's region, police force area and probation region (for "
+    "`justicelab local`).",
+    (
+        _c("local_authority", "VARCHAR", "Local authority, as in `person.local_authority`."),
+        _c("region", "VARCHAR", "Region (England's nine regions and Wales)."),
+        _c("police_force_area", "VARCHAR", "Police force area the authority lies in."),
+        _c("probation_region", "VARCHAR", "Probation region (HMPPS's twelve) the authority lies in."),
+    ),
+    primary_key=("local_authority",),
+    optional=True,
 )
 
 ALIAS = Table(
@@ -229,10 +245,11 @@ TRUTH_EFFECT = Table(
 
 TABLES: dict[str, Table] = {
     t.name: t
-    for t in (PERSON, ALIAS, DISPOSAL, OFFENCE, ASSESSMENT, BENEFIT_SPELL, EMPLOYMENT_SPELL,
+    for t in (PERSON, AREA, ALIAS, DISPOSAL, OFFENCE, ASSESSMENT, BENEFIT_SPELL, EMPLOYMENT_SPELL,
               TRUTH_PROGRAMME, TRUTH_PARTICIPANT, TRUTH_EFFECT)
 }
-CORE_TABLES = [t for t in TABLES.values() if not t.synthetic_only]
+CORE_TABLES = [t for t in TABLES.values() if not t.synthetic_only and not t.optional]
+OPTIONAL_TABLES = [t for t in TABLES.values() if t.optional]
 
 
 def create_table_sql(table: Table) -> str:
@@ -253,6 +270,8 @@ def data_dictionary_markdown() -> str:
     ]
     for t in TABLES.values():
         lines += [f"## `{t.name}`", "", t.description, ""]
+        if t.optional:
+            lines.append("Optional: loaded and checked when `" + t.name + ".csv` or `.parquet` is present.")
         if t.primary_key:
             lines.append(f"Primary key: `{', '.join(t.primary_key)}`.")
         for col, ref in t.foreign_keys.items():

@@ -52,12 +52,15 @@ def index_events_step() -> Step:
           AND NOT (d.disposal_type = 'custody' AND d.release_date IS NULL)""")
 
 
-def period_cohort_step(start: date, end: date, rules: Rules = Rules()) -> Step:
+def period_cohort_step(start: date, end: date, rules: Rules = Rules(), per_quarter: bool = False) -> Step:
+    """Each person's first index event in the period (per_quarter: in each calendar quarter of it, as the
+    quarterly bulletin counts quarterly cohorts)."""
     adult = f"AND {age_in_years('p.date_of_birth', 'e.index_date')} >= 18" if rules.adults_only else ""
+    quarter = ", year(e.index_date), quarter(e.index_date)" if per_quarter else ""
     return Step("cohort", f"""
         SELECT person_id, disposal_id, index_date FROM (
           SELECT e.person_id, e.disposal_id, e.index_date,
-                 row_number() OVER (PARTITION BY e.person_id ORDER BY e.index_date, e.disposal_id) AS rn
+                 row_number() OVER (PARTITION BY e.person_id{quarter} ORDER BY e.index_date, e.disposal_id) AS rn
           FROM index_events e
           WHERE e.index_date BETWEEN DATE '{start.isoformat()}' AND DATE '{end.isoformat()}'
         ) e JOIN person p USING (person_id)

@@ -303,6 +303,9 @@ def create_app(store_url: str, settings: Settings) -> FastAPI:
     from .review import review_router  # clerical review of linkage (analysts)
 
     app.include_router(review_router(factory, settings, COOKIE))
+    from ..local.service import local_router  # statistics by area (docs/local.md)
+
+    app.include_router(local_router(factory, settings, COOKIE))
     return app
 
 

@@ -10,6 +10,7 @@ import pandas as pd
 from .careers import Careers, Start, simulate
 from .population import alias_table, day, make_people, person_table
 from .programmes import PROGRAMMES, run_programme, select_participants
+from .reference import area_table
 from .records import assessments, build_tables, prison_codes
 from .spells import benefit_spells, employment_spells
 
@@ -45,7 +46,7 @@ def generate(config: SynthConfig, progress: Progress = lambda step: None) -> dic
     careers, assess, participants, effects = _plant_programmes(careers, assess, people, person, config, streams[4])
 
     progress("records")
-    tables = {"person": person, "alias": alias_table(person, streams[5])}
+    tables = {"person": person, "area": area_table(), "alias": alias_table(person, streams[5])}
     built = build_tables(careers, assess, person)
     occ_to_disposal = built.pop("occ_to_disposal")
     tables.update(built)

@@ -5,7 +5,7 @@ import numpy as np
 import pandas as pd
 
 from ...identifiers import PNC_CHECK, pnc_check_letter  # noqa: F401 (re-exported)
-from .reference import ETHNICITY, NATIONALITY, REGIONS, local_authorities, nicknames, rare_surnames, word_list
+from .reference import AREAS, ETHNICITY, NATIONALITY, REGIONS, local_authorities, nicknames, rare_surnames, word_list
 
 EPOCH = np.datetime64("1970-01-01", "D")
 RARE_SURNAME_SHARE = 0.45  # people whose surname is outside the common-name list
@@ -57,14 +57,40 @@ def make_people(n: int, rng: np.random.Generator, first_day: int, last_day: int)
     age_first = np.clip(10 + rng.gamma(1.6, 9.0, n) * np.exp(-0.25 * u), 10, 80)
     dob = first_offence - np.round(age_first * 365.25).astype(np.int64) - rng.integers(0, 365, n)
     dob = np.minimum(dob, first_offence - 10 * 366)
-    las = local_authorities()
-    region_share = np.array([REGIONS[r][0] / len(REGIONS[r][1]) for r, _ in las])
-    la_idx = rng.choice(len(las), size=n, p=region_share / region_share.sum())
+    la_idx = home_areas(rng.random(n), u)
     return {
         "u": u, "employability": employability, "male": male, "dob": dob, "first_offence": first_offence,
         "ethnicity": _categorical(rng, ETHNICITY, n), "nationality": _categorical(rng, NATIONALITY, n),
         "la_idx": la_idx,
     }
+
+
+AREA_TILT = 0.8  # how strongly latent risk u sorts people towards more deprived local authorities
+
+
+def home_areas(v: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """Local authority codes from one uniform per person: the region from the regions' shares (as before
+    areas existed, so everyone keeps their region), then, within it, an authority with probability
+    proportional to size x exp(AREA_TILT x deprivation x u), so deprived areas house riskier people."""
+    las = local_authorities()
+    region_share = np.array([REGIONS[r][0] / len(REGIONS[r][1]) for r, _ in las])
+    cdf = np.cumsum(region_share / region_share.sum())
+    cdf /= cdf[-1]
+    la = np.empty(len(v), np.int64)
+    first = 0
+    for region, (_, names) in REGIONS.items():
+        last = first + len(names)
+        lo, hi = (cdf[first - 1] if first else 0.0), cdf[last - 1]
+        rows = np.flatnonzero((v >= lo) & (v < hi)) if last < len(las) else np.flatnonzero(v >= lo)
+        size = np.array([AREAS[x][2] for x in names], float)
+        tilt = np.array([AREAS[x][3] for x in names], float)
+        weight = size * np.exp(AREA_TILT * np.outer(u[rows], tilt))
+        within = np.cumsum(weight, axis=1)
+        within /= within[:, -1:]
+        w = np.clip((v[rows] - lo) / (hi - lo), 0.0, np.nextafter(1.0, 0.0))
+        la[rows] = first + np.minimum((within <= w[:, None]).sum(axis=1), len(names) - 1)
+        first = last
+    return la
 
 
 def person_table(people: dict[str, np.ndarray], rng: np.random.Generator) -> pd.DataFrame:

@@ -22,6 +22,65 @@ REGIONS: dict[str, tuple[float, tuple[str, ...]]] = {
     "Wales": (0.06, ("Cardiff", "Swansea", "Newport", "Wrexham")),
 }
 
+# local authority -> (police force area, probation region, relative size, deprivation index in [-1, 1]).
+# Force areas and the twelve probation regions are the real ones for these places; sizes are rough
+# relative adult populations; the deprivation index only tilts where higher-risk people live (population.py),
+# so areas differ in their reoffending rates as real ones do, without touching anyone's career.
+AREAS: dict[str, tuple[str, str, float, float]] = {
+    "Newcastle upon Tyne": ("Northumbria", "North East", 300, 0.4),
+    "Sunderland": ("Northumbria", "North East", 275, 0.6),
+    "Middlesbrough": ("Cleveland", "North East", 140, 1.0),
+    "County Durham": ("Durham", "North East", 525, 0.2),
+    "Manchester": ("Greater Manchester", "Greater Manchester", 550, 0.8),
+    "Liverpool": ("Merseyside", "North West", 490, 0.9),
+    "Salford": ("Greater Manchester", "Greater Manchester", 270, 0.5),
+    "Blackpool": ("Lancashire", "North West", 140, 1.0),
+    "Preston": ("Lancashire", "North West", 145, 0.1),
+    "Bolton": ("Greater Manchester", "Greater Manchester", 290, 0.2),
+    "Leeds": ("West Yorkshire", "Yorkshire and the Humber", 800, 0.0),
+    "Sheffield": ("South Yorkshire", "Yorkshire and the Humber", 585, 0.1),
+    "Bradford": ("West Yorkshire", "Yorkshire and the Humber", 545, 0.5),
+    "Hull": ("Humberside", "Yorkshire and the Humber", 265, 0.8),
+    "Doncaster": ("South Yorkshire", "Yorkshire and the Humber", 310, 0.4),
+    "Nottingham": ("Nottinghamshire", "East Midlands", 335, 0.7),
+    "Leicester": ("Leicestershire", "East Midlands", 370, 0.3),
+    "Derby": ("Derbyshire", "East Midlands", 260, 0.2),
+    "Lincoln": ("Lincolnshire", "East Midlands", 100, -0.1),
+    "Northampton": ("Northamptonshire", "East Midlands", 230, -0.2),
+    "Birmingham": ("West Midlands", "West Midlands", 1150, 0.5),
+    "Coventry": ("West Midlands", "West Midlands", 370, 0.1),
+    "Wolverhampton": ("West Midlands", "West Midlands", 265, 0.6),
+    "Stoke-on-Trent": ("Staffordshire", "West Midlands", 255, 0.7),
+    "Walsall": ("West Midlands", "West Midlands", 285, 0.4),
+    "Peterborough": ("Cambridgeshire", "East of England", 215, 0.2),
+    "Norwich": ("Norfolk", "East of England", 145, 0.1),
+    "Luton": ("Bedfordshire", "East of England", 225, 0.3),
+    "Ipswich": ("Suffolk", "East of England", 140, 0.0),
+    "Southend-on-Sea": ("Essex", "East of England", 180, -0.1),
+    "Lambeth": ("Metropolitan Police", "London", 320, 0.2),
+    "Southwark": ("Metropolitan Police", "London", 310, 0.3),
+    "Newham": ("Metropolitan Police", "London", 350, 0.4),
+    "Croydon": ("Metropolitan Police", "London", 390, -0.1),
+    "Haringey": ("Metropolitan Police", "London", 265, 0.3),
+    "Tower Hamlets": ("Metropolitan Police", "London", 310, 0.2),
+    "Ealing": ("Metropolitan Police", "London", 365, -0.4),
+    "Brighton and Hove": ("Sussex", "Kent, Surrey and Sussex", 275, -0.2),
+    "Southampton": ("Hampshire", "South Central", 250, 0.1),
+    "Portsmouth": ("Hampshire", "South Central", 210, 0.2),
+    "Medway": ("Kent", "Kent, Surrey and Sussex", 280, 0.1),
+    "Reading": ("Thames Valley", "South Central", 160, -0.5),
+    "Milton Keynes": ("Thames Valley", "South Central", 285, -0.6),
+    "Bristol": ("Avon and Somerset", "South West", 470, 0.0),
+    "Plymouth": ("Devon and Cornwall", "South West", 265, 0.3),
+    "Bournemouth": ("Dorset", "South West", 400, -0.3),
+    "Swindon": ("Wiltshire", "South West", 235, -0.4),
+    "Exeter": ("Devon and Cornwall", "South West", 130, -0.7),
+    "Cardiff": ("South Wales", "Wales", 365, 0.0),
+    "Swansea": ("South Wales", "Wales", 245, 0.2),
+    "Newport": ("Gwent", "Wales", 160, 0.4),
+    "Wrexham": ("North Wales", "Wales", 135, -0.2),
+}
+
 # Fictitious prisons, three per region; the first of the East of England is the pay-by-results pilot site.
 PRISONS: dict[str, tuple[str, ...]] = {
     "North East": ("HMP Tynebridge", "HMP Wearside", "HMP Teesmoor"),
@@ -93,6 +152,14 @@ def nicknames() -> dict[str, tuple[str, ...]]:
 
 def local_authorities() -> list[tuple[str, str]]:
     return [(region, la) for region, (_, las) in REGIONS.items() for la in las]
+
+
+def area_table():
+    """The area lookup written to the database: one row per local authority."""
+    import pandas as pd
+
+    return pd.DataFrame([{"local_authority": la, "region": region, "police_force_area": AREAS[la][0],
+                          "probation_region": AREAS[la][1]} for region, la in local_authorities()])
 
 
 def courts() -> list[tuple[str, str]]:

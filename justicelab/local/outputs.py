@@ -1,0 +1,115 @@
+"""The outputs of `justicelab local`: results JSON (with provenance), HTML, PDF and an xlsx workbook.
+Everything is written from the results dict, which holds published (disclosure-controlled) figures only."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+from jinja2 import Environment, PackageLoader, select_autoescape
+from openpyxl import Workbook
+
+from ..report.excel import _sheet
+
+TEMPLATES = Environment(loader=PackageLoader("justicelab.local", "templates"), autoescape=select_autoescape())
+
+NOTES = [
+    "Counts of 1 to 10 people are shown as [c]; other counts are rounded to the nearest 5; percentages are "
+    "whole numbers. Rates and their intervals are worked out before rounding.",
+    "Rates are one-year proven reoffending (the official definition); intervals are 95% Wilson score "
+    "intervals; an area's difference from the rest of England and Wales has Newcombe's hybrid score interval.",
+    "Quarterly cohorts hold each person's first index event in each quarter, as the quarterly bulletin does.",
+]
+
+
+def render_html(results: dict) -> str:
+    return TEMPLATES.get_template("local.html.j2").render(r=results, notes=NOTES)
+
+
+def write_workbook(results: dict, path: Path) -> Path:
+    wb = Workbook()
+    cover = wb.active
+    cover.title = "Cover"
+    cover["A1"] = results["title"]
+    cover["A2"] = f"Period: index dates {results['period'][0]} to {results['period'][1]}"
+    cover["A3"] = f"Produced by {results['provenance']['code_version']}"
+    for i, note in enumerate(NOTES, start=5):
+        cover[f"A{i}"] = note
+    _sheet(wb, "Areas", "Proven reoffending by area", pd.DataFrame(results["areas"]))
+    _sheet(wb, "Trends", "Proven reoffending by quarter", pd.DataFrame(results["trends"]["rows"]))
+    pred = results.get("prediction")
+    if pred:
+        _sheet(wb, "Model", "Prediction model coefficients", pd.DataFrame(pred["model"]["coefficients"]))
+        _sheet(wb, "Calibration", "Calibration by decile of predicted risk",
+               pd.DataFrame(pred["model"]["calibration"]))
+        if "local" in pred:
+            rows = [{"measure": label, **{k: v for k, v in pred[key].items() if k != "caveat"}}
+                    for key, label in (("local", "one-year rate"), ("local_frequency", "reoffences per person"))]
+            _sheet(wb, "Predicted vs actual", "Predicted against actual", pd.DataFrame(rows),
+                   note=pred["local"]["caveat"])
+        if pred.get("matched", {}).get("run"):
+            _sheet(wb, "Matched", "The local cohort against a matched comparison",
+                   pd.DataFrame([{"outcome": k, **pred["matched"][k]} for k in ("reoffended", "reoffences")]))
+    if results.get("demand"):
+        _sheet(wb, "Demand", f"Change in demand from {results['demand']['baseline'][0]} to "
+               f"{results['demand']['baseline'][1]} (baseline)", pd.DataFrame(results["demand"]["rows"]))
+    wb.save(path)
+    return path
+
+
+def write_outputs(results: dict, out: Path, pdf: bool = True) -> dict[str, Path]:
+    out.mkdir(parents=True, exist_ok=True)
+    paths = {"results": out / "results.json", "html": out / "local.html", "xlsx": out / "local.xlsx"}
+    paths["results"].write_text(json.dumps(results, indent=2, sort_keys=True, default=str) + "\n", encoding="utf-8")
+    html = render_html(results)
+    paths["html"].write_text(html, encoding="utf-8")
+    write_workbook(results, paths["xlsx"])
+    if pdf:
+        from ..report.build import write_pdf
+        paths["pdf"] = write_pdf(html, out / "local.pdf", out)
+    return paths
+
+
+def write_tracking(results: dict, out: Path) -> dict[str, Path]:
+    """Cohort tracking: tracking.json, tracking.html and tracking.xlsx."""
+    out.mkdir(parents=True, exist_ok=True)
+    paths = {"results": out / "tracking.json", "html": out / "tracking.html", "xlsx": out / "tracking.xlsx"}
+    paths["results"].write_text(json.dumps(results, indent=2, sort_keys=True, default=str) + "\n", encoding="utf-8")
+    paths["chart"], alt = tracking_chart(results["series"], out / "tracking.png")
+    paths["html"].write_text(TEMPLATES.get_template("tracking.html.j2").render(r=results, chart_alt=alt),
+                             encoding="utf-8")
+    wb = Workbook()
+    wb.active.title = "Cover"
+    wb.active["A1"] = results["title"]
+    wb.active["A2"] = results["caveat"]
+    summary = {k: v for k, v in results.items() if k not in ("series", "provenance", "caveat", "title")}
+    _sheet(wb, "Summary", "Offences per person per month: change from the year before to the year after",
+           pd.DataFrame([summary]))
+    _sheet(wb, "Monthly", "Offences per person by month from selection", pd.DataFrame(results["series"]))
+    wb.save(paths["xlsx"])
+    return paths
+
+
+def tracking_chart(series: list[dict], path: Path) -> tuple[Path, str]:
+    """The scheme's and the comparison's offences per person by month from selection (a line each)."""
+    import matplotlib.pyplot as plt
+
+    from ..report.charts import BLUE, GREY
+
+    months = [s["month"] for s in series]
+    fig, ax = plt.subplots(figsize=(6.5, 3.0), dpi=110)
+    ax.plot(months, [s["scheme"] for s in series], color=BLUE, label="Scheme")
+    ax.plot(months, [s["comparison"] for s in series], color=GREY, linestyle="--", label="Matched comparison")
+    ax.axvline(-0.5, color="black", linewidth=0.8)
+    ax.set_xlabel("months from selection")
+    ax.set_ylabel("offences per person")
+    ax.set_ylim(bottom=0)
+    ax.spines[["top", "right"]].set_visible(False)
+    ax.legend(frameon=False, fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+    peak = max(series, key=lambda s: s["scheme"])
+    alt = (f"Offences per person by month from selection: the scheme peaks at {peak['scheme']:.2f} in month "
+           f"{peak['month']}; the matched comparison follows the same path before selection.")
+    return path, alt
