@@ -120,3 +120,71 @@ def test_labour_outcomes_match_listed_days_for_random_spells():
         assert m.loc[pid, "days_employed_after"] == employed, pid
         assert m.loc[pid, "employed_after"] == int(employed > 0), pid
         assert m.loc[pid, "days_on_benefit_after"] == _covered(benefits[pid][1], first, last), pid
+
+
+def _matched(n_t: int, n_c: int, employed_c: int, seed: int = 2) -> pd.DataFrame:
+    """A matched sample as matchit() returns it: treated flag, weights and every outcome column."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    n = n_t + n_c
+    treated = np.r_[np.ones(n_t, int), np.zeros(n_c, int)]
+    employed = np.r_[rng.random(n_t) < 0.4, np.arange(n_c) < employed_c].astype(int)
+    frame = pd.DataFrame({
+        "treated": treated, "weights": np.r_[np.ones(n_t), rng.uniform(0.2, 3, n_c)],
+        "reoffended": (rng.random(n) < 0.5).astype(int), "first_reoffence_class": "summary",
+        "first_reoffence_custody": 0, "custodial_sentences": 0, "reoffences_either_way": 0,
+        "reoffences_summary": 1, "reoffences_indictable": 0,
+        "employed_after": employed, "days_employed_after": employed * rng.integers(1, 366, n),
+        "days_on_benefit_after": rng.integers(0, 366, n) * (rng.random(n) < 0.6)})
+    frame["reoffences"] = frame["reoffended"]
+    frame["days_to_first_reoffence"] = np.where(frame["reoffended"] == 1, 100.0, np.nan)
+    return frame
+
+
+def _hand_hc1(y, t, w):
+    """Weighted means and the HC1 standard error of their difference, from the textbook formula:
+    n/(n-2) * sum over each group of w^2 e^2 / (sum w)^2."""
+    import numpy as np
+
+    n = len(y)
+    out = {}
+    var = 0.0
+    for g in (True, False):
+        yy, ww = y[t == g], w[t == g]
+        mean = np.sum(ww * yy) / np.sum(ww)
+        out[g] = mean
+        var += np.sum(ww ** 2 * (yy - mean) ** 2) / np.sum(ww) ** 2
+    return out[True], out[False], np.sqrt(n / (n - 2) * var)
+
+
+def test_labour_measures_estimated_with_weights_and_hc1():
+    import numpy as np
+    from scipy import stats
+
+    from justicelab.analysis.config import AnalysisConfig
+    from justicelab.analysis.measures import estimate_measures
+
+    frame = _matched(120, 900, employed_c=300)
+    rows = {r["measure"]: r for r in estimate_measures(frame, AnalysisConfig(), "hc1")}
+    for key, column in (("employment_rate", "employed_after"), ("days_employed", "days_employed_after"),
+                        ("days_on_benefit", "days_on_benefit_after")):
+        r = rows[key]
+        assert r["table"] in (8, 9, 10) and not r.get("withheld")
+        t_mean, c_mean, se = _hand_hc1(frame[column].to_numpy(float), frame["treated"].to_numpy(),
+                                       frame["weights"].to_numpy())
+        assert r["treated_value"] == pytest.approx(t_mean) and r["comparison_value"] == pytest.approx(c_mean)
+        half = stats.t.ppf(0.975, len(frame) - 2) * se
+        assert r["ci_low"] == pytest.approx(t_mean - c_mean - half)
+        assert r["ci_high"] == pytest.approx(t_mean - c_mean + half)
+
+
+@pytest.mark.parametrize("employed_c, withheld", [(10, True), (11, False), (890, True), (889, False)])
+def test_share_employed_withheld_when_few_have_or_lack_the_outcome(employed_c, withheld):
+    from justicelab.analysis.config import AnalysisConfig
+    from justicelab.analysis.measures import estimate_measures
+
+    rows = {r["measure"]: r for r in estimate_measures(_matched(120, 900, employed_c), AnalysisConfig(), "hc1")}
+    assert bool(rows["employment_rate"].get("withheld")) is withheld
+    # days employed: only people with days count towards the rule (10 employed: withheld)
+    assert bool(rows["days_employed"].get("withheld")) is (employed_c <= 10)

@@ -28,10 +28,15 @@ TABLE_TITLES = {
     5: "Number of proven reoffences in a one-year period by court outcome, reoffenders only (per person)",
     6: "Proportion who received a custodial sentence for their first proven reoffence, reoffenders only (%)",
     7: "Number of custodial sentences received in a one-year period, reoffenders only (per person)",
+    8: "Proportion with P45 employment in the one-year period (%)",
+    9: "Average number of days in P45 employment in the one-year period (days)",
+    10: "Average number of days on out-of-work benefits in the one-year period (days)",
 }
 MEASURE_LIST = ["Rate of reoffending", "Frequency of reoffending", "Time to first reoffence",
                 "Rate of first reoffence by court outcome", "Frequency of reoffences by court outcome",
-                "Rate of custodial sentencing for first reoffence", "Frequency of custodial sentencing"]
+                "Rate of custodial sentencing for first reoffence", "Frequency of custodial sentencing",
+                "Employment: share in P45 employment", "Employment: days in P45 employment",
+                "Benefits: days on out-of-work benefits"]
 SIZE_CONVENTION = "a two-sided test at the 5% level with 95% power, the comparison group's size held fixed"
 
 
