@@ -10,7 +10,7 @@ from pathlib import Path
 import duckdb
 
 from ..errors import DataError, JusticeLabError
-from .schema import CORE_TABLES, TABLES, Column, Table, create_table_sql
+from .schema import CORE_TABLES, OPTIONAL_TABLES, TABLES, Column, Table, create_table_sql
 
 MAX_PROBLEMS_PER_CHECK = 5
 TYPE_HINT = {"DATE": "a date (YYYY-MM-DD)", "BIGINT": "a whole number", "INTEGER": "a whole number",
@@ -94,6 +94,7 @@ def load_folder(folder: str | Path, db_path: str | Path, replace: bool = False) 
     absent = [n for n, f in files.items() if f is None]
     if absent:
         raise JusticeLabError(f"{folder}: no file for table(s) {', '.join(absent)} (expected NAME.parquet or NAME.csv)")
+    files.update({t.name: f for t in OPTIONAL_TABLES if (f := _find_file(folder, t.name)) is not None})
     if db_path.exists() and not replace:
         raise JusticeLabError(f"{db_path} exists; pass --replace to overwrite it")
     con = duckdb.connect()

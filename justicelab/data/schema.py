@@ -30,6 +30,7 @@ class Table:
     primary_key: tuple[str, ...] = ()
     foreign_keys: dict[str, str] = field(default_factory=dict)  # column -> "table.column"
     synthetic_only: bool = False
+    optional: bool = False  # loaded when its file is there; analyses that need it say so when it is not
 
     def column(self, name: str) -> Column:
         return next(c for c in self.columns if c.name == name)
@@ -173,6 +174,20 @@ EMPLOYMENT_SPELL = Table(
     foreign_keys={"person_id": "person.person_id"},
 )
 
+CLAIMANT_BENEFIT_SPELL = Table(
+    "claimant_benefit_spell",
+    "Optional. Out-of-work benefit spells of a sample of all JSA claimants from DWP, not linked to the PNC "
+    "(mostly not offenders): the comparison population for benefit timelines (`justicelab employment "
+    "timelines`). Each claimant's spells from their initial JSA claim.",
+    (
+        _c("claimant_id", "BIGINT", "Identifier of the claimant within the sample.", minimum=1),
+        _c("benefit_type", "VARCHAR", "JSA, ESA, IS, IB or UC.", allowed=OUT_OF_WORK_BENEFITS),
+        _c("start_date", "DATE", "First day of the spell."),
+        _c("end_date", "DATE", "Last day of the spell (empty: ongoing).", required=False),
+    ),
+    optional=True,
+)
+
 # Ground truth written only by the synthetic generator: what a real database never knows.
 TRUTH_PROGRAMME = Table(
     "truth_programme",
@@ -229,10 +244,11 @@ TRUTH_EFFECT = Table(
 
 TABLES: dict[str, Table] = {
     t.name: t
-    for t in (PERSON, ALIAS, DISPOSAL, OFFENCE, ASSESSMENT, BENEFIT_SPELL, EMPLOYMENT_SPELL,
+    for t in (PERSON, ALIAS, DISPOSAL, OFFENCE, ASSESSMENT, BENEFIT_SPELL, EMPLOYMENT_SPELL, CLAIMANT_BENEFIT_SPELL,
               TRUTH_PROGRAMME, TRUTH_PARTICIPANT, TRUTH_EFFECT)
 }
-CORE_TABLES = [t for t in TABLES.values() if not t.synthetic_only]
+CORE_TABLES = [t for t in TABLES.values() if not t.synthetic_only and not t.optional]
+OPTIONAL_TABLES = [t for t in TABLES.values() if t.optional]
 
 
 def create_table_sql(table: Table) -> str:

@@ -19,38 +19,43 @@ from ..engine.base import Dialect
 from .rules import Rules
 
 
-def _covered_days(table: str, rules: Rules):
-    """Per cohort member: days of the window covered by the union of `table`'s spells."""
+def covered_days(spells: str, first: int, last: int, cohort: str = "cohort",
+                 keys: tuple[str, ...] = ("person_id", "disposal_id"), match: tuple[str, ...] = ("person_id",)):
+    """SQL (a function of the dialect): per row of `cohort` (keys, index_date) with a spell, the days from
+    index_date + first to index_date + last covered by the union of the `spells` that agree on `match`."""
+    part = ", ".join(keys)
+    on = " AND ".join(f"s.{k} = c.{k}" for k in match)
+
     def sql(d: Dialect) -> str:
-        w_start, w_end = d.add_days("c.index_date", 1), d.add_days("c.index_date", rules.follow_up_days)
+        w_start, w_end = d.add_days("c.index_date", first), d.add_days("c.index_date", last)
         return f"""
         WITH clipped AS (
-          SELECT c.person_id, c.disposal_id,
+          SELECT {", ".join("c." + k for k in keys)},
                  greatest(s.start_date, {w_start}) AS s_from,
                  least(coalesce(s.end_date, {w_end}), {w_end}) AS s_to
-          FROM cohort c JOIN {table} s ON s.person_id = c.person_id
+          FROM {cohort} c JOIN {spells} s ON {on}
           WHERE s.start_date <= {w_end} AND coalesce(s.end_date, {w_end}) >= {w_start}),
         ordered AS (
-          SELECT person_id, disposal_id, s_from, s_to,
-                 max(s_to) OVER (PARTITION BY person_id, disposal_id ORDER BY s_from, s_to
+          SELECT {part}, s_from, s_to,
+                 max(s_to) OVER (PARTITION BY {part} ORDER BY s_from, s_to
                                  ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS reached
           FROM clipped),
         fresh AS (  -- the part of each spell no earlier spell has covered
-          SELECT person_id, disposal_id, s_to,
+          SELECT {part}, s_to,
                  CASE WHEN reached IS NOT NULL AND reached >= s_from THEN {d.add_days('reached', 1)}
                       ELSE s_from END AS new_from
           FROM ordered)
-        SELECT person_id, disposal_id,
+        SELECT {part},
                sum(CASE WHEN new_from <= s_to THEN {d.days_between('new_from', 's_to')} + 1 ELSE 0 END) AS days
-        FROM fresh GROUP BY person_id, disposal_id"""
+        FROM fresh GROUP BY {part}"""
     return sql
 
 
 def labour_steps(rules: Rules = Rules()) -> list[Step]:
     """Steps from `cohort` to `labour_outcomes` (one row per cohort member)."""
     return [
-        Step("employment_after", _covered_days("employment_spell", rules)),
-        Step("benefit_after", _covered_days("benefit_spell", rules)),
+        Step("employment_after", covered_days("employment_spell", 1, rules.follow_up_days)),
+        Step("benefit_after", covered_days("benefit_spell", 1, rules.follow_up_days)),
         Step("labour_outcomes", """
             SELECT c.person_id, c.disposal_id,
                    CASE WHEN e.days > 0 THEN 1 ELSE 0 END AS employed_after,
