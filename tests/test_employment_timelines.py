@@ -117,3 +117,50 @@ def test_generator_reproduces_seed_002_in_shape(generated):
     for group in ("Prison leavers", "All JSA claimants"):
         assert 0.07 <= surv[(group, 52)] <= 0.13  # seed: about 10% of both at 52 weeks
         assert (surv.loc[group].diff().dropna() <= 0).all()  # survival never rises
+
+
+def test_employment_commands_write_reports_with_provenance(generated, tmp_path):
+    import json
+
+    from openpyxl import load_workbook
+
+    from justicelab.cli import main
+
+    assert main(["employment", "timelines", "--db", str(generated), "--out", str(tmp_path / "tl")]) == 0
+    assert main(["employment", "reoffending", "--db", str(generated), "--out", str(tmp_path / "db")]) == 0
+    assert main(["employment", "reoffending", "--simulate", "--people", "8000", "--out", str(tmp_path / "sim")]) == 0
+    for name, sheets in (("tl", {"Survival", "Monthly_1", "Monthly_2", "Time_on_benefit"}), ("db", {"Designs"}),
+                         ("sim", {"Designs"})):
+        folder = tmp_path / name
+        results = json.loads((folder / "results.json").read_text())
+        prov = results["provenance"]
+        assert prov["code_version"].startswith("justicelab") and prov["configuration"]
+        if name != "sim":
+            assert len(prov["inputs"]["database"]["sha256"]) == 64
+        html = (folder / "report.html").read_text()
+        assert html.count("<img") == html.count('alt="') >= 1
+        assert sheets <= set(load_workbook(folder / "annex.xlsx").sheetnames)
+    sim = json.loads((tmp_path / "sim" / "results.json").read_text())
+    assert {r["design"] for r in sim["rows"]} == {"naive", "landmark"} and all("truth_rate" in r for r in sim["rows"])
+    # group sizes are rounded to 5 and no person id reaches the output
+    assert all(r["people"] % 5 == 0 for r in sim["rows"])
+    assert "person_id" not in (tmp_path / "db" / "results.json").read_text()
+
+
+def test_employment_bad_input_is_one_line(generated, tmp_path, capsys):
+    from justicelab.cli import main
+
+    assert main(["employment", "timelines", "--db", str(generated), "--out", str(tmp_path), "--from", "2008-13-01"]) == 2
+    assert "--from '2008-13-01' is not a date" in capsys.readouterr().err
+    # a database without the claimant sample: a clear refusal
+    import duckdb
+
+    bare = tmp_path / "bare.duckdb"
+    con = duckdb.connect(str(bare))
+    con.execute(f"ATTACH '{generated}' AS src (READ_ONLY)")
+    for t in ("person", "alias", "disposal", "offence", "assessment", "benefit_spell", "employment_spell"):
+        con.execute(f"CREATE TABLE {t} AS SELECT * FROM src.{t} LIMIT 0")
+    con.close()
+    assert main(["employment", "timelines", "--db", str(bare), "--out", str(tmp_path / "x")]) == 2
+    assert "no claimant_benefit_spell table" in capsys.readouterr().err
+    assert main(["employment", "reoffending", "--out", str(tmp_path / "y")]) == 2

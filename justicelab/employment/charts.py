@@ -75,7 +75,7 @@ def design_forest(rows: list[dict], path: Path) -> tuple[Path, str]:
     ax.set_yticks(range(len(labels)))
     ax.set_yticklabels(labels, fontsize=8)
     ax.axvline(0, color="black", linewidth=0.8)
-    ax.set_xlabel("Difference in reoffending, employed minus matched not employed (percentage points, 95% interval)")
+    ax.set_xlabel("Employed minus matched not employed: reoffending (points, 95% interval)")
     if any("truth_rate" in r for r in shown):
         ax.set_title("Crosses: the planted true effect", fontsize=8)
     ax.xaxis.label.set_size(8)
