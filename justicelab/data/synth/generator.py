@@ -56,7 +56,7 @@ def generate(config: SynthConfig, progress: Progress = lambda step: None) -> dic
     tables["benefit_spell"] = benefit_spells(people, streams[6], day("2000-01-01"), snapshot)
     tables["employment_spell"] = employment_spells(people, streams[7], day("2000-01-01"), snapshot)
     # seed 002: prison leavers' JSA claims after release, and the general claimant population beside them
-    # (two extra streams, so every table above is unchanged by this addition)
+    # (two extra streams: the tables above are unchanged, benefit_spell gains the leavers' claims)
     claims = [np.random.default_rng(s) for s in np.random.SeedSequence(config.seed).spawn(10)[8:]]
     after_release = prison_leaver_claims(tables["disposal"], claims[0], config.jsa_after_release,
                                          "2008-01-01", "2017-12-31", snapshot)
