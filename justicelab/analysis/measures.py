@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from ..matching.outcomes import estimate
+from ..report.wording import for_period
 
 COURT_OUTCOMES = {"either_way": "Either way", "summary": "Summary", "indictable_only": "Indictable"}
 
@@ -90,7 +91,8 @@ def estimate_measures(matched: pd.DataFrame, config, se: str) -> list[dict]:
                        "n_comparison": int((frame["treated"] == 0).sum())}
             else:
                 est = estimate(frame, column, treatment="treated", se=se, confidence=config.confidence).as_dict()
-            rows.append({"table": m.table, "measure": m.key, "title": m.title, "kind": m.kind,
+            rows.append({"table": m.table, "measure": m.key, "title": for_period(m.title, config.follow_up_years),
+                         "kind": m.kind,
                          "court_outcome": COURT_OUTCOMES.get(outcome) if outcome else None, **est})
     return rows
 

@@ -261,8 +261,15 @@ def published_date() -> str:
     return f"{day.day} {day:%B %Y}"
 
 
+def report_period(results: dict) -> tuple[int, int]:
+    """(follow-up years, waiting days) of an analysis; results from before the option are one year, 183 days."""
+    config = results["provenance"]["configuration"]
+    return int(config.get("follow_up_years", 1)), int(config.get("waiting_days", 183))
+
+
 def build_context(results: dict, assets: Path, response: str | None = None, history: list[dict] | None = None) -> dict:
     national = results["analyses"][0]
+    follow_up = report_period(results)
     name = results["programme"].get("programme") or "the programme"
     rate, freq = _measure(national, "rate"), _measure(national, "frequency")
     ttf = _measure(national, "time_to_first")
@@ -272,7 +279,7 @@ def build_context(results: dict, assets: Path, response: str | None = None, hist
                            (freq, "One-year proven reoffending frequency", "frequency"),
                            (ttf, "Average time to first proven reoffence", "days")):
         if not m.get("withheld"):
-            charts.append(_img(*headline_chart(m, title, kind, assets / f"headline_{kind}.png")))
+            charts.append(_img(*headline_chart(m, w.for_period(title, *follow_up), kind, assets / f"headline_{kind}.png")))
     forests = []
     for kind, label, unit in (("rate", "rates", "percentage points"), ("frequency", "frequencies", "per person")):
         rows = _forest_rows(results["analyses"], kind)
@@ -326,6 +333,7 @@ def build_context(results: dict, assets: Path, response: str | None = None, hist
                      + "; ".join(_people_flow(results)[:3])[:400],
                      "Numbers of people from submission to the treatment group."),
         "size_forest": size_forest, "response": response, "linkage_quality": results.get("linkage", {}),
+        "follow_up": follow_up,
     }
 
 
@@ -357,7 +365,8 @@ TEMPLATES = Environment(loader=PackageLoader("justicelab.report", "templates"),
 
 
 def render_html(context: dict) -> str:
-    return TEMPLATES.get_template("report.html.j2").render(**context)
+    html = TEMPLATES.get_template("report.html.j2").render(**context)
+    return w.for_period(html, *context.get("follow_up", (1, 183)))  # a two-year analysis says so throughout
 
 
 def write_pdf(html: str, path: Path, base: Path) -> Path:

@@ -179,5 +179,13 @@ def write_annex(results: dict, path: Path) -> Path:
                                    "out-of-work benefit spells (overlapping spells once); shown only if both groups "
                                    "have more than 10 people with the outcome."]})
     _sheet(wb, "Notes", "Notes", notes)
+    from .build import report_period
+
+    period = report_period(results)
+    for ws in wb:  # a two-year analysis says so in every title and note
+        for row in ws.iter_rows():
+            for cell in row:
+                if isinstance(cell.value, str):
+                    cell.value = w.for_period(cell.value, *period)
     wb.save(path)
     return path

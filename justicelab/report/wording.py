@@ -8,6 +8,22 @@ from __future__ import annotations
 
 import math
 
+PERIOD_WORDS = (("one-year", "two-year"), ("One-year", "Two-year"), ("one year", "two years"),
+                ("One year", "Two years"))
+
+
+def for_period(text: str, years: int = 1, waiting_days: int = 183) -> str:
+    """A sentence written for the standard one-year follow-up and six-month waiting period, for the
+    analysis's own follow-up (one or two years) and waiting period (docs/analysis.md)."""
+    if years == 2:
+        for one, two in PERIOD_WORDS:
+            text = text.replace(one, two)
+    if waiting_days != 183:
+        text = (text.replace("six-month waiting period", f"{waiting_days}-day waiting period")
+                .replace("a further six months", f"a further {waiting_days} days"))
+    return text
+
+
 ROUNDING_NOTE = "Please note totals may not appear to equal the sum of the component parts due to rounding."
 SIGNIFICANCE = 0.05
 
