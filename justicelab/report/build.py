@@ -321,7 +321,10 @@ def build_context(results: dict, assets: Path, response: str | None = None, hist
         "impacts": impacts, "rounding_note": w.ROUNDING_NOTE, "statements": statements,
         "needed": national.get("treatment_size_needed_for_rate"), "size_convention": SIZE_CONVENTION,
         "mde": None if mde is None else round(100 * mde, 1),
-        "significant": significant_results(results["analyses"]), "measure_list": MEASURE_LIST,
+        "significant": significant_results(results["analyses"]),
+        # Tables 8-10 (employment and benefits) only in results that have them (older results do not)
+        "labour": (labour := any(m["table"] >= 8 for a in results["analyses"] for m in a["measures"])),
+        "measure_list": MEASURE_LIST if labour else MEASURE_LIST[:7],
         "headline_charts": charts, "forests": forests, "tables": _tables(results["analyses"]),
         "se_method": rate.get("se_method", ""), "profile": _profile(national["profile"]),
         "needs": _needs(national["profile"], national["treated_matched"]),
