@@ -70,3 +70,34 @@ def test_landmark_interval_coverage_over_many_simulations():
         assert share >= 0.85, (key, share)
     for key in ((SHORT, "naive"), (LONG, "naive")):
         assert np.mean([r[key] for r in runs]) <= 0.1
+
+
+def test_prison_leavers_from_the_database_by_hand():
+    from justicelab.employment.leavers import prison_leavers
+    from justicelab.engine import DuckDBEngine
+    from tests.fixtures import Fixture, d, plus
+
+    rel = d("2016-03-01")
+    f = Fixture()
+    # 1: 6 months' custody; a job from day 20; a new custodial sentence on day 100 for an offence on day 50
+    f.person(1); f.disposal(1, d("2015-09-01"), "custody", months=6, release=rel)
+    f.job(1, plus(rel, 20), None)
+    f.disposal(1, plus(rel, 100), "custody", months=3, release=plus(rel, 150), offences=[(plus(rel, 50), "summary")])
+    # 2: 18 months' custody; a job begun before prison and still held at release counts from day 1
+    f.person(2); f.disposal(2, d("2014-09-01"), "custody", months=18, release=rel)
+    f.job(2, d("2014-01-01"), None)
+    # 3: a job that ended before release, and one that starts on day 366 (outside the year); not a leaver: 4
+    f.person(3); f.disposal(3, d("2015-12-01"), "custody", months=3, release=rel)
+    f.job(3, d("2015-06-01"), d("2015-11-01"))
+    f.job(3, plus(rel, 366), None)
+    f.person(4); f.disposal(4, rel)
+    f.person(5); f.disposal(5, d("2018-06-30"))  # the snapshot
+    with DuckDBEngine() as engine:
+        f.register(engine)
+        out = prison_leavers(engine, d("2016-01-01"), d("2016-12-31")).set_index("person_id")
+    assert list(out.index) == [1, 2, 3]
+    assert out.loc[1, "days_to_employment"] == 20 and out.loc[1, "days_to_custody"] == 100
+    assert out.loc[1, "days_to_first_reoffence"] == 50 and out.loc[1, "sentence_group"] == SHORT
+    assert out.loc[2, "days_to_employment"] == 1 and out.loc[2, "employed_before"] == 1
+    assert out.loc[2, "sentence_group"] == LONG and pd.isna(out.loc[2, "days_to_custody"])
+    assert pd.isna(out.loc[3, "days_to_employment"]) and out.loc[3, "employed_before"] == 1

@@ -70,11 +70,22 @@ def _days_on(spells, start: date) -> int:
     return len(days)
 
 
-def test_timelines_hand_worked(tmp_path):
-    f, leavers, claimants = build_fixture()
+def test_timelines_hand_worked():
     with DuckDBEngine() as engine:
-        f.register(engine)
-        out = benefit_timelines(engine, *PERIOD)
+        check_timelines(engine)
+
+
+@pytest.mark.spark
+def test_timelines_on_spark(spark_session):
+    from justicelab.engine.spark_engine import SparkEngine
+
+    check_timelines(SparkEngine(spark=spark_session))
+
+
+def check_timelines(engine):
+    f, leavers, claimants = build_fixture()
+    f.register(engine)
+    out = benefit_timelines(engine, *PERIOD)
     share = out["share"].set_index("grp")
     assert share.loc["Prison leavers", "people"] == 2 and share.loc["All JSA claimants", "people"] == 2
     for group, people in (("Prison leavers", leavers), ("All JSA claimants", claimants)):
