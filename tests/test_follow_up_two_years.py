@@ -87,3 +87,27 @@ def test_two_year_report_says_two_year_throughout(tmp_path):
     # the standard report is unchanged
     one = write_report(results, tmp_path / "one", pdf=False)["html"].read_text(encoding="utf-8")
     assert "one-year" in one and "two-year" not in one
+
+
+@pytest.mark.slow
+def test_two_year_analysis_end_to_end(tmp_path_factory):
+    """A whole analysis with follow_up_years=2: every measure over two years, its own waiting period."""
+    from justicelab.analysis.run import analyse
+    from justicelab.data.synth.submission import write_submission
+    from tests.fixtures import synthetic_db
+
+    db = synthetic_db(tmp_path_factory, 200_000, 41)
+    folder = tmp_path_factory.mktemp("two")
+    paths = write_submission(db, "link-worker", folder / "submission.csv", seed=3)
+    config = AnalysisConfig(follow_up_years=2, waiting_days=120, min_treated_for_region=10_000)
+    one = analyse(paths["submission"], db, AnalysisConfig(min_treated_for_region=10_000))["analyses"][0]
+    two = analyse(paths["submission"], db, config)
+    assert two["provenance"]["configuration"]["follow_up_years"] == 2
+    national = two["analyses"][0]
+    rate = {m["measure"]: m for m in national["measures"]}
+    assert rate["rate"]["title"].startswith("Two-year")
+    # two years of follow-up: more people reoffend and more days are counted than in one year
+    first = {m["measure"]: m for m in one["measures"]}
+    assert rate["rate"]["comparison_value"] > first["rate"]["comparison_value"]
+    assert rate["days_on_benefit"]["comparison_value"] > first["days_on_benefit"]["comparison_value"]
+    assert rate["time_to_first"]["comparison_value"] > first["time_to_first"]["comparison_value"]
