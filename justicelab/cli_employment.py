@@ -40,6 +40,8 @@ def timelines(db: Path = DB, out: Path = OUT, start: str = typer.Option("2008-01
     from .data.db import require_database
     from .employment.run import timelines as run
 
+    if not 0 <= claim_within <= 365:
+        raise JusticeLabError("--claim-within must be a number of days from 0 to 365")
     results = run(require_database(db), _day(start, "--from"), _day(end, "--to"), claim_within)
     for name, g in results["groups"].items():
         if g.get("withheld"):

@@ -175,3 +175,5 @@ def test_employment_bad_input_is_one_line(generated, tmp_path, capsys):
     assert main(["employment", "timelines", "--db", str(bare), "--out", str(tmp_path / "x")]) == 2
     assert "no claimant_benefit_spell table" in capsys.readouterr().err
     assert main(["employment", "reoffending", "--out", str(tmp_path / "y")]) == 2
+    assert main(["employment", "timelines", "--db", str(generated), "--out", str(tmp_path), "--claim-within", "-1"]) == 2
+    assert main(["employment", "reoffending", "--simulate", "--out", str(tmp_path), "--landmark", "400"]) == 2

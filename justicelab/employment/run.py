@@ -6,6 +6,7 @@ from datetime import date
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
 from .. import __version__
 from ..data.db import ANALYSIS_TABLES, attach_tables
@@ -48,7 +49,7 @@ def timelines(db: Path, start: date, end: date, claim_within: int = 90) -> dict:
     with DuckDBEngine() as engine:
         attach_tables(engine.con, db, ANALYSIS_TABLES + ("claimant_benefit_spell",))
         out = benefit_timelines(engine, start, end, claim_within)
-        snapshot = str(engine.query("SELECT max(proven_date) AS d FROM offence")["d"].iloc[0])
+        snapshot = str(pd.Timestamp(engine.query("SELECT max(proven_date) AS d FROM offence")["d"].iloc[0]).date())
     share = out["share"].set_index("grp")
     groups = {}
     for g in GROUPS:

@@ -7,7 +7,7 @@ Two populations, each from its initial JSA claim (day 0) over three years (days 
 * all JSA claimants: the DWP sample in `claimant_benefit_spell`, from each claimant's first JSA spell.
 
 Only claims whose three years ended by the data snapshot are used, so nothing is censored: survival of the
-initial claim at week w is the share of claims lasting at least 7w days (still on it on day 7w). Time on
+initial claim at week w is the share of claims still open on day 7w (day 0: the claim's first day). Time on
 benefits counts each day covered by any out-of-work benefit spell once (measures.labour.covered_days);
 the monthly profile is each person's status on the first day of each month of the three years (JSA, ESA,
 IS, IB, UC or none; where two spells overlap, the one that began first).
