@@ -177,3 +177,25 @@ def test_employment_bad_input_is_one_line(generated, tmp_path, capsys):
     assert main(["employment", "reoffending", "--out", str(tmp_path / "y")]) == 2
     assert main(["employment", "timelines", "--db", str(generated), "--out", str(tmp_path), "--claim-within", "-1"]) == 2
     assert main(["employment", "reoffending", "--simulate", "--out", str(tmp_path), "--landmark", "400"]) == 2
+
+
+def test_claimant_table_is_optional_and_validated(tmp_path):
+    from justicelab.data.db import write_database
+    from justicelab.data.load import export_folder, load_folder
+    from justicelab.errors import DataError
+
+    f, _, _ = build_fixture()
+    write_database(tmp_path / "small.duckdb", f.frames())
+    folder = tmp_path / "csv"
+    export_folder(tmp_path / "small.duckdb", folder, "csv")
+    counts = load_folder(folder, tmp_path / "a.duckdb")
+    assert counts["claimant_benefit_spell"] == 4
+    path = folder / "claimant_benefit_spell.csv"
+    frame = pd.read_csv(path, dtype=str)
+    frame.loc[1, "benefit_type"] = "DLA"  # not an out-of-work benefit of the data share
+    frame.to_csv(path, index=False)
+    with pytest.raises(DataError) as exc:
+        load_folder(folder, tmp_path / "b.duckdb")
+    assert any("claimant_benefit_spell.csv row" in p and "benefit_type" in p for p in exc.value.problems)
+    path.unlink()  # without the sample the database still loads; timelines then say what is missing
+    assert "claimant_benefit_spell" not in load_folder(folder, tmp_path / "c.duckdb")
