@@ -18,7 +18,8 @@ def survival_chart(groups: dict, path: Path) -> tuple[Path, str]:
         if g.get("withheld"):
             continue
         s = 100 * np.asarray(g["survival"])  # the curves nearly coincide (as seed 002 found): dashes tell them apart
-        ax.step(range(len(s)), s, where="post", color=colour, linestyle=style, linewidth=1.6, label=name)
+        ax.step(range(len(s)), s, where="post", color=colour, linestyle=style, linewidth=1.6, label=name,
+                zorder=3 if style == "--" else 2)
         parts.append(f"{name} {s[52]:.0f}% at 52 weeks, {s[-1]:.0f}% at 156 weeks")
     ax.axvline(52, color=GREY, linestyle=":", linewidth=1)
     ax.text(53, 92, "52 weeks", fontsize=7, color=GREY)
