@@ -29,7 +29,7 @@ def test_results_cover_every_measure_with_provenance(analysed):
     national = results["analyses"][0]
     assert national["name"] == "National" and len(results["analyses"]) >= 2  # regions with enough people
     tables = {m["table"] for m in national["measures"]}
-    assert tables == {1, 2, 3, 4, 5, 6, 7}
+    assert tables == set(range(1, 11))  # Tables 8-10: employment and benefits
     for m in national["measures"]:
         if not m.get("withheld"):
             assert m["ci_low"] <= m["difference"] <= m["ci_high"]
@@ -67,14 +67,16 @@ def test_disclosure_rules(analysed):
         for m in a["measures"]:
             if m["table"] in (4, 5) and not m.get("withheld"):
                 assert m["n_treated"] >= config.min_reoffenders_for_detail
-            if m["table"] >= 3 and a["reoffenders_treated"] < config.min_reoffenders_for_detail:
+            if 3 <= m["table"] <= 7 and a["reoffenders_treated"] < config.min_reoffenders_for_detail:
                 assert m.get("withheld")
+            if m["table"] == 8 and not m.get("withheld"):  # employment: more than 10 with and without, per group
+                assert min(m["treated_value"], 1 - m["treated_value"]) * m["n_treated"] > 10
 
 
 def test_report_files_accessible_and_free_of_personal_data(analysed):
     _, paths, _, report, _ = analysed
     html = report["html"].read_text(encoding="utf-8")
-    assert '<html lang="en-GB">' in html and "Key findings" in html and "Table 7" in html
+    assert '<html lang="en-GB">' in html and "Key findings" in html and "Table 7" in html and "Table 8" in html
     assert html.count("<img") == html.count('alt="') and html.count("<img") >= 6
     assert "<th scope=\"col\"" in html and "<caption>" in html
     sub = pd.read_csv(paths["submission"])

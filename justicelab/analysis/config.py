@@ -7,6 +7,7 @@ from pathlib import Path
 from pydantic import BaseModel, Field
 
 from ..errors import JusticeLabError
+from ..measures.rules import Rules
 
 NEEDS = ["need_accommodation", "need_ete", "need_finance", "need_relationships", "need_lifestyle", "need_drugs",
          "need_alcohol", "need_emotional", "need_thinking", "need_problem_solving", "need_coping", "need_attitudes"]
@@ -31,6 +32,12 @@ class AnalysisConfig(BaseModel):
     align_start_delay: bool = True  # risk-set alignment of the comparison group to each start delay (docs)
     confidence: float = 0.95
     seed: int = 1
+    follow_up_years: int = Field(1, ge=1, le=2)  # 2: the two-year follow-up users asked for, every measure
+    waiting_days: int = Field(183, ge=0, le=365)  # the follow-up's own waiting period for proof (R3)
+
+    def rules(self) -> Rules:
+        """The counting rules for this analysis's follow-up and waiting period."""
+        return Rules(follow_up_days=365 * self.follow_up_years, waiting_days=self.waiting_days)
 
 
 def load_config(path: str | Path | None) -> AnalysisConfig:

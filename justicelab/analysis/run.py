@@ -158,7 +158,7 @@ def analyse(submission: str | Path, db_path: str | Path, config: AnalysisConfig 
         from ..linkage.review import with_decisions
 
         linkage = with_decisions(linkage, linkage_out)
-    group = build_treatment_group(db_path, v.rows, linkage.links)
+    group = build_treatment_group(db_path, v.rows, linkage.links, rules=config.rules())
     if linkage_out is not None:
         from ..linkage.outputs import write_outputs
 
@@ -168,7 +168,7 @@ def analyse(submission: str | Path, db_path: str | Path, config: AnalysisConfig 
         raise JusticeLabError(f"only {len(treated)} people remain in the treatment group after linkage and "
                               f"exclusions; the Data Lab needs at least {config.min_treated}")
     progress("comparison pool")
-    pool = comparison_pool(db_path, treated)
+    pool = comparison_pool(db_path, treated, config.rules())
     progress("matching")
     analyses = [run_analysis("National", treated, pool, config)]
     for region, n in treated["region"].value_counts().sort_index().items():

@@ -94,7 +94,7 @@ def load_folder(folder: str | Path, db_path: str | Path, replace: bool = False) 
     absent = [n for n, f in files.items() if f is None]
     if absent:
         raise JusticeLabError(f"{folder}: no file for table(s) {', '.join(absent)} (expected NAME.parquet or NAME.csv)")
-    files.update({t.name: _find_file(folder, t.name) for t in OPTIONAL_TABLES if _find_file(folder, t.name)})
+    files.update({t.name: f for t in OPTIONAL_TABLES if (f := _find_file(folder, t.name)) is not None})
     if db_path.exists() and not replace:
         raise JusticeLabError(f"{db_path} exists; pass --replace to overwrite it")
     con = duckdb.connect()

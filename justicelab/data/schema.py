@@ -189,6 +189,20 @@ EMPLOYMENT_SPELL = Table(
     foreign_keys={"person_id": "person.person_id"},
 )
 
+CLAIMANT_BENEFIT_SPELL = Table(
+    "claimant_benefit_spell",
+    "Optional. Out-of-work benefit spells of a sample of all JSA claimants from DWP, not linked to the PNC "
+    "(mostly not offenders): the comparison population for benefit timelines (`justicelab employment "
+    "timelines`). Each claimant's spells from their initial JSA claim.",
+    (
+        _c("claimant_id", "BIGINT", "Identifier of the claimant within the sample.", minimum=1),
+        _c("benefit_type", "VARCHAR", "JSA, ESA, IS, IB or UC.", allowed=OUT_OF_WORK_BENEFITS),
+        _c("start_date", "DATE", "First day of the spell."),
+        _c("end_date", "DATE", "Last day of the spell (empty: ongoing).", required=False),
+    ),
+    optional=True,
+)
+
 # Ground truth written only by the synthetic generator: what a real database never knows.
 TRUTH_PROGRAMME = Table(
     "truth_programme",
@@ -246,7 +260,7 @@ TRUTH_EFFECT = Table(
 TABLES: dict[str, Table] = {
     t.name: t
     for t in (PERSON, AREA, ALIAS, DISPOSAL, OFFENCE, ASSESSMENT, BENEFIT_SPELL, EMPLOYMENT_SPELL,
-              TRUTH_PROGRAMME, TRUTH_PARTICIPANT, TRUTH_EFFECT)
+              CLAIMANT_BENEFIT_SPELL, TRUTH_PROGRAMME, TRUTH_PARTICIPANT, TRUTH_EFFECT)
 }
 CORE_TABLES = [t for t in TABLES.values() if not t.synthetic_only and not t.optional]
 OPTIONAL_TABLES = [t for t in TABLES.values() if t.optional]

@@ -7,6 +7,7 @@ employment_spell). Steps:
   cohort            each person's first index event in a period (or any supplied index-event table)
   reoffences        proven reoffences of each cohort member (rules R2-R4, R6)
   outcomes          the seven measures' per-person values (R7, R8)
+  labour_outcomes   employment and benefit outcomes in the follow-up year (measures/labour.py, E1-E3)
   characteristics   matching characteristics as of the index date
   cohort_measures   outcomes joined to characteristics: one row per cohort member
 """
@@ -16,6 +17,7 @@ from datetime import date
 
 from ..engine import Engine, Step, run_steps
 from ..engine.base import Dialect
+from .labour import LABOUR_COLUMNS, labour_steps
 from .rules import BREACH_GROUP, Rules
 
 NEEDS_COLUMNS = (
@@ -201,13 +203,16 @@ def measures_steps(rules: Rules = Rules()) -> list[Step]:
         Step("reoffences", _reoffences(rules)),
         Step("outcomes", OUTCOMES_SQL),
         characteristics_step(rules),
+        *labour_steps(rules),
         Step("cohort_measures", f"""
             SELECT c.*, {SENTENCE_GROUP_SQL} AS sentence_group,
                    o.reoffended, o.reoffences, o.days_to_first_reoffence, o.first_reoffence_class,
                    o.first_reoffence_custody, o.custodial_sentences, o.reoffences_either_way,
-                   o.reoffences_summary, o.reoffences_indictable
+                   o.reoffences_summary, o.reoffences_indictable,
+                   {", ".join("l." + col for col in LABOUR_COLUMNS)}
             FROM characteristics c JOIN outcomes o
-              ON o.person_id = c.person_id AND o.disposal_id = c.disposal_id"""),
+              ON o.person_id = c.person_id AND o.disposal_id = c.disposal_id
+            JOIN labour_outcomes l ON l.person_id = c.person_id AND l.disposal_id = c.disposal_id"""),
     ]
 
 

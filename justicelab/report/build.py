@@ -28,10 +28,15 @@ TABLE_TITLES = {
     5: "Number of proven reoffences in a one-year period by court outcome, reoffenders only (per person)",
     6: "Proportion who received a custodial sentence for their first proven reoffence, reoffenders only (%)",
     7: "Number of custodial sentences received in a one-year period, reoffenders only (per person)",
+    8: "Proportion with P45 employment in the one-year period (%)",
+    9: "Average number of days in P45 employment in the one-year period (days)",
+    10: "Average number of days on out-of-work benefits in the one-year period (days)",
 }
 MEASURE_LIST = ["Rate of reoffending", "Frequency of reoffending", "Time to first reoffence",
                 "Rate of first reoffence by court outcome", "Frequency of reoffences by court outcome",
-                "Rate of custodial sentencing for first reoffence", "Frequency of custodial sentencing"]
+                "Rate of custodial sentencing for first reoffence", "Frequency of custodial sentencing",
+                "Employment: share in P45 employment", "Employment: days in P45 employment",
+                "Benefits: days on out-of-work benefits"]
 SIZE_CONVENTION = "a two-sided test at the 5% level with 95% power, the comparison group's size held fixed"
 
 
@@ -273,9 +278,16 @@ def published_date() -> str:
     return f"{day.day} {day:%B %Y}"
 
 
+def report_period(results: dict) -> tuple[int, int]:
+    """(follow-up years, waiting days) of an analysis; results from before the option are one year, 183 days."""
+    config = results["provenance"]["configuration"]
+    return int(config.get("follow_up_years", 1)), int(config.get("waiting_days", 183))
+
+
 def build_context(results: dict, assets: Path, response: str | None = None, history: list[dict] | None = None) -> dict:
     results = readable(results)
     national = results["analyses"][0]
+    follow_up = report_period(results)
     name = results["programme"].get("programme") or "the programme"
     rate, freq = _measure(national, "rate"), _measure(national, "frequency")
     ttf = _measure(national, "time_to_first")
@@ -285,7 +297,7 @@ def build_context(results: dict, assets: Path, response: str | None = None, hist
                            (freq, "One-year proven reoffending frequency", "frequency"),
                            (ttf, "Average time to first proven reoffence", "days")):
         if not m.get("withheld"):
-            charts.append(_img(*headline_chart(m, title, kind, assets / f"headline_{kind}.png")))
+            charts.append(_img(*headline_chart(m, w.for_period(title, *follow_up), kind, assets / f"headline_{kind}.png")))
     forests = []
     for kind, label, unit in (("rate", "rates", "percentage points"), ("frequency", "frequencies", "per person")):
         rows = _forest_rows(results["analyses"], kind)
@@ -327,7 +339,10 @@ def build_context(results: dict, assets: Path, response: str | None = None, hist
         "impacts": impacts, "rounding_note": w.ROUNDING_NOTE, "statements": statements,
         "needed": national.get("treatment_size_needed_for_rate"), "size_convention": SIZE_CONVENTION,
         "mde": None if mde is None else round(100 * mde, 1),
-        "significant": significant_results(results["analyses"]), "measure_list": MEASURE_LIST,
+        "significant": significant_results(results["analyses"]),
+        # Tables 8-10 (employment and benefits) only in results that have them (older results do not)
+        "labour": (labour := any(m["table"] >= 8 for a in results["analyses"] for m in a["measures"])),
+        "measure_list": MEASURE_LIST if labour else MEASURE_LIST[:7],
         "headline_charts": charts, "forests": forests, "tables": _tables(results["analyses"]),
         "se_method": rate.get("se_method", ""), "profile": _profile(national["profile"]),
         "needs": _needs(national["profile"], national["treated_matched"]),
@@ -339,6 +354,7 @@ def build_context(results: dict, assets: Path, response: str | None = None, hist
                      + "; ".join(_people_flow(results)[:3])[:400],
                      "Numbers of people from submission to the treatment group."),
         "size_forest": size_forest, "response": response, "linkage_quality": results.get("linkage", {}),
+        "follow_up": follow_up,
     }
 
 
@@ -370,7 +386,8 @@ TEMPLATES = Environment(loader=PackageLoader("justicelab.report", "templates"),
 
 
 def render_html(context: dict) -> str:
-    return TEMPLATES.get_template("report.html.j2").render(**context)
+    html = TEMPLATES.get_template("report.html.j2").render(**context)
+    return w.for_period(html, *context.get("follow_up", (1, 183)))  # a two-year analysis says so throughout
 
 
 def write_pdf(html: str, path: Path, base: Path) -> Path:

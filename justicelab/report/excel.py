@@ -79,7 +79,7 @@ def _measures_frame(results: dict, table: int) -> pd.DataFrame:
             rows.append(row)
     frame = pd.DataFrame(rows)
     if table not in (4, 5):
-        frame = frame.drop(columns=["Court outcome"])
+        frame = frame.drop(columns=["Court outcome"], errors="ignore")  # older results have no Tables 8-10
     return frame
 
 
@@ -167,13 +167,25 @@ def write_annex(results: dict, path: Path) -> Path:
     att = pd.DataFrame(results["attrition"]).rename(columns={"step": "Step", "description": "Description",
                                                              "people": "People", "percent_of_submitted": "Percent"})
     _sheet(wb, "Attrition", "Numbers of people at each step", att)
-    notes = pd.DataFrame({"Note": ["[x]", "Significance", "Standard errors", "Reoffenders only", "Matching"],
+    notes = pd.DataFrame({"Note": ["[x]", "Significance", "Standard errors", "Reoffenders only", "Matching",
+                                   "Employment and benefits"],
                           "Text": ["Not shown because numbers are too small (the reason is in the Note column).",
                                    "A difference is significant when p <= 0.05.",
                                    results["analyses"][0]["measures"][0].get("se_method", ""),
                                    "Tables 3 to 7 include reoffenders only.",
                                    "Kernel weighting on the logit of the propensity score; each comparison person "
-                                   "is weighted by how closely they match."]})
+                                   "is weighted by how closely they match.",
+                                   "Tables 8 to 10 count days of the one-year period covered by P45 employment or "
+                                   "out-of-work benefit spells (overlapping spells once); shown only if both groups "
+                                   "have more than 10 people with the outcome."]})
     _sheet(wb, "Notes", "Notes", notes)
+    from .build import report_period
+
+    period = report_period(results)
+    for ws in wb:  # a two-year analysis says so in every title and note
+        for row in ws.iter_rows():
+            for cell in row:
+                if isinstance(cell.value, str):
+                    cell.value = w.for_period(cell.value, *period)
     wb.save(path)
     return path

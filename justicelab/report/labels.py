@@ -13,6 +13,7 @@ NAMES = {
     "rate": "reoffending rate", "frequency": "reoffending frequency", "time_to_first": "time to first reoffence",
     "court_outcome_rate": "rate by court outcome", "court_outcome_frequency": "frequency by court outcome",
     "custody_rate": "custody for first reoffence", "custody_frequency": "custodial sentences",
+    "employment_rate": "P45 employment", "days_employed": "days employed", "days_on_benefit": "days on benefit",
 }
 NEEDS = {"accommodation": "accommodation", "ete": "education, training and employment", "finance":
          "financial management", "relationships": "relationships", "lifestyle": "lifestyle and associates",

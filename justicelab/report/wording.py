@@ -8,6 +8,22 @@ from __future__ import annotations
 
 import math
 
+PERIOD_WORDS = (("one-year", "two-year"), ("One-year", "Two-year"), ("one year", "two years"),
+                ("One year", "Two years"))
+
+
+def for_period(text: str, years: int = 1, waiting_days: int = 183) -> str:
+    """A sentence written for the standard one-year follow-up and six-month waiting period, for the
+    analysis's own follow-up (one or two years) and waiting period (docs/analysis.md)."""
+    if years == 2:
+        for one, two in PERIOD_WORDS:
+            text = text.replace(one, two)
+    if waiting_days != 183:
+        text = (text.replace("six-month waiting period", f"{waiting_days}-day waiting period")
+                .replace("a further six months", f"a further {waiting_days} days"))
+    return text
+
+
 ROUNDING_NOTE = "Please note totals may not appear to equal the sum of the component parts due to rounding."
 SIGNIFICANCE = 0.05
 
@@ -54,7 +70,8 @@ def interval(kind: str, low: float, high: float) -> str:
 
 # Which way is better, per measure (seed 000 reads more summary and fewer either-way first reoffences as good)
 LOWER_IS_BETTER = {"rate": True, "frequency": True, "time_to_first": False, "court_outcome_frequency": True,
-                   "custody_rate": True, "custody_frequency": True}
+                   "custody_rate": True, "custody_frequency": True, "employment_rate": False, "days_employed": False,
+                   "days_on_benefit": True}
 HIGHER_SHARE_IS_BETTER = {"Summary"}  # court outcome of the first reoffence: a less serious outcome
 
 
@@ -223,6 +240,9 @@ def finding(m: dict) -> str:
         "custody_rate": f"{REOFFENDERS} are {'more' if up else 'less'} likely to receive a custodial sentence for "
                         f"their first reoffence",
         "custody_frequency": f"{REOFFENDERS} receive {'more' if up else 'fewer'} custodial sentences",
+        "employment_rate": f"Participants are {'more' if up else 'less'} likely to be in P45 employment in the year",
+        "days_employed": f"Participants spend {'more' if up else 'fewer'} days in P45 employment in the year",
+        "days_on_benefit": f"Participants spend {'more' if up else 'fewer'} days on out-of-work benefits in the year",
     }[key]
     return text + " than non-participants"
 

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from .careers import Careers, Start, simulate
+from .claims import general_claimants, prison_leaver_claims
 from .population import alias_table, day, make_people, person_table
 from .programmes import PROGRAMMES, run_programme, select_participants
 from .reference import area_table
@@ -23,6 +24,8 @@ class SynthConfig:
     seed: int = 1
     history_start: str = "1995-01-01"  # first offences of the simulated careers begin here
     snapshot: str = "2021-12-31"  # the date the extract was taken
+    claimants_per_person: float = 0.1  # size of the general JSA claimant sample (claimant_benefit_spell)
+    jsa_after_release: float = 0.35  # share of prison leavers (first release 2008-17) who claim JSA after it
 
 
 def generate(config: SynthConfig, progress: Progress = lambda step: None) -> dict[str, pd.DataFrame]:
@@ -53,6 +56,15 @@ def generate(config: SynthConfig, progress: Progress = lambda step: None) -> dic
     progress("benefits and employment")
     tables["benefit_spell"] = benefit_spells(people, streams[6], day("2000-01-01"), snapshot)
     tables["employment_spell"] = employment_spells(people, streams[7], day("2000-01-01"), snapshot)
+    # seed 002: prison leavers' JSA claims after release, and the general claimant population beside them
+    # (two extra streams: the tables above are unchanged, benefit_spell gains the leavers' claims)
+    claims = [np.random.default_rng(s) for s in np.random.SeedSequence(config.seed).spawn(10)[8:]]
+    after_release = prison_leaver_claims(tables["disposal"], claims[0], config.jsa_after_release,
+                                         "2008-01-01", "2017-12-31", snapshot)
+    tables["benefit_spell"] = (pd.concat([tables["benefit_spell"], after_release], ignore_index=True)
+                               .sort_values(["person_id", "start_date"], kind="stable").reset_index(drop=True))
+    tables["claimant_benefit_spell"] = general_claimants(max(int(n * config.claimants_per_person), 1000), claims[1],
+                                                         "2008-01-01", "2018-06-30", snapshot)
 
     participants["disposal_id"] = occ_to_disposal[participants["disposal_id"].to_numpy()]
     tables["truth_programme"] = pd.DataFrame([{
