@@ -39,10 +39,10 @@ def sort_by_value_then_row(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     precision but not exactly are reordered by (value, position). Returns the order and the sorted values.
     """
     n = len(values)
-    v = np.asarray(values, dtype=np.float64) + 0.0  # a copy; -0.0 becomes 0.0 and sorts with it
+    values = np.asarray(values, dtype=np.float64)
     if n < 2:
-        return np.arange(n), v
-    key = v.view(np.int64).copy()
+        return np.arange(n), values.copy()
+    key = (values + 0.0).view(np.int64)  # a copy, in which -0.0 becomes 0.0 and sorts with it
     key ^= (key >> 63) & np.int64(0x7FFF_FFFF_FFFF_FFFF)  # negative floats: the bits of the magnitude reversed
     shift = np.int64(max(int(n - 1).bit_length(), 1))
     key >>= shift
@@ -50,14 +50,17 @@ def sort_by_value_then_row(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     key |= np.arange(n, dtype=np.int64)
     key.sort()
     order = key & ((np.int64(1) << shift) - 1)
-    ordered = v[order]
+    ordered = values[order]
     key >>= shift
     same = key[1:] == key[:-1]
-    close = same & (ordered[1:] != ordered[:-1])
-    if close.any():  # equal to the key's precision, not exactly: order these runs by (value, position)
-        run = np.cumsum(np.r_[0, ~same])
-        pos = np.flatnonzero(np.isin(run, run[1:][close]))
-        again = np.lexsort((order[pos], ordered[pos], run[pos]))
+    close = np.flatnonzero(same & (ordered[1:] != ordered[:-1]))
+    if len(close):  # equal to the key's precision, not exactly: order these runs by (value, position)
+        starts = np.r_[0, np.flatnonzero(~same) + 1, n]  # where each run of equal keys begins
+        at = np.unique(np.searchsorted(starts, close, side="right") - 1)
+        length = starts[at + 1] - starts[at]
+        run = np.repeat(at, length)
+        pos = np.arange(length.sum()) + np.repeat(starts[at] - np.cumsum(length) + length, length)
+        again = np.lexsort((order[pos], ordered[pos], run))
         order[pos], ordered[pos] = order[pos][again], ordered[pos][again]
     return order, ordered
 
