@@ -69,6 +69,8 @@ class Fixture:
     def frames(self) -> dict[str, pd.DataFrame]:
         out = {}
         for name, rows in self.rows.items():
+            if TABLES[name].optional and not rows:  # an extract may lack an optional table altogether
+                continue
             cols = TABLES[name].column_names
             frame = pd.DataFrame(rows, columns=cols)
             for c in TABLES[name].columns:
