@@ -163,6 +163,8 @@ def create_app(store_url: str, settings: Settings) -> FastAPI:
         user, cred = who
         if user.role == "analyst":
             return RedirectResponse("/review", status_code=303)
+        if user.role in ("director", "caseworker"):  # programme case management (justicelab.casework)
+            return RedirectResponse("/casework", status_code=303)
         subs = session.scalars(select(Submission).where(Submission.organisation_id == user.organisation_id)
                                .order_by(Submission.created.desc())).all()
         org = session.get(Organisation, user.organisation_id)
@@ -303,6 +305,9 @@ def create_app(store_url: str, settings: Settings) -> FastAPI:
     from .review import review_router  # clerical review of linkage (analysts)
 
     app.include_router(review_router(factory, settings, COOKIE))
+    from .casework_pages import casework_router  # programme case management
+
+    app.include_router(casework_router(factory, settings, COOKIE))
     return app
 
 

@@ -1,0 +1,162 @@
+"""Case management in the service: a caseworker records through the forms, the other provider gets 404 on
+every case URL (read and write), analysts see aggregates only, bulk import reports row and column, the
+director's dashboard and one-click submission."""
+import re
+from datetime import date
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+
+from justicelab.casework import records
+from justicelab.service.accounts import add_user
+from justicelab.service.app import create_app
+from justicelab.service.jobs import Settings
+from justicelab.service.store import Audit
+from tests.html_tables import table
+from tests.service_client import sign_in
+
+PASSWORD = "a long enough password"
+USERS = {"p1": ("cw@one.test", "caseworker", "Provider One"), "p2": ("cw@two.test", "caseworker", "Provider Two"),
+         "director": ("director@prog.test", "director", None), "analyst": ("analyst@lab.test", "analyst", None)}
+
+
+@pytest.fixture()
+def service(tmp_path):
+    app = create_app(f"sqlite:///{tmp_path / 'store.db'}", Settings(database=tmp_path / "none.duckdb",
+                                                                       data_dir=tmp_path / "data"))
+    with app.state.factory() as s:
+        for email, role, org in USERS.values():
+            add_user(s, email, PASSWORD, role=role, organisation=org)
+    return app
+
+
+def client(app, who: str) -> TestClient:
+    c = TestClient(app)
+    assert sign_in(c, USERS[who][0], PASSWORD).status_code == 303
+    return c
+
+
+def csrf(c: TestClient, url: str = "/casework") -> str:
+    return re.search(r'name="csrf" value="([^"]+)"', c.get(url).text).group(1)
+
+
+NEW_CASE = {"reference": "NB-001", "forename": "Dale", "surname": "Ashworth", "date_of_birth": "1991-04-02",
+            "sex": "M", "pnc_id": "", "risk_band": "high", "reception_date": "2024-01-01", "release_date": "2024-01-20"}
+
+
+def open_case(c: TestClient) -> str:
+    r = c.post("/casework/cases", data={**NEW_CASE, "csrf": csrf(c)}, follow_redirects=False)
+    assert r.status_code == 303, r.text
+    return r.headers["location"].rsplit("/", 1)[1]
+
+
+def test_caseworker_records_and_the_other_provider_sees_nothing(service):
+    p1 = client(service, "p1")
+    assert "Provider One" not in p1.get("/").text or p1.get("/", follow_redirects=False).status_code == 303
+    cid = open_case(p1)
+    token = csrf(p1)
+    posts = {"assessment": {"kind": "screening", "assessed_on": "02/01/2024", "needs": ["accommodation", "finance"]},
+             "contact": {"contact_on": "2024-01-20", "mode": "gate", "minutes": "45"},
+             "service": {"kind": "referred", "need": "accommodation", "agency": "Housing advice", "service_on": "2024-01-21"},
+             "outcome": {"outcome": "accommodation secured", "outcome_on": "2024-01-30"},
+             "update": {"release_date": "2024-01-20", "completion": "open"}}
+    for what, data in posts.items():
+        r = p1.post(f"/casework/cases/{cid}/{what}", data={**data, "csrf": token}, follow_redirects=False)
+        assert r.status_code == 303, (what, r.text)
+    page = p1.get(f"/casework/cases/{cid}").text
+    assert "Accommodation, Finance, benefit and debt" in page and "At the gate" in page and "Housing advice" in page
+    # the other provider: every case URL, read or write, answers 404 as if the case did not exist
+    p2 = client(service, "p2")
+    token2 = csrf(p2)
+    assert p2.get(f"/casework/cases/{cid}").status_code == 404
+    for what, data in posts.items():
+        assert p2.post(f"/casework/cases/{cid}/{what}", data={**data, "csrf": token2}).status_code == 404, what
+    assert "NB-001" not in p2.get("/casework").text and "NB-001" in p1.get("/casework").text
+    assert p2.get("/casework/cases/" + "0" * 32).status_code == 404  # guessed id: the same answer
+    assert p2.get("/casework/cases/../../store.db").status_code == 404
+    # a caseworker cannot open a case for another provider by naming it
+    with service.state.factory() as s:
+        one = s.scalar(select(records.Case)).provider_id
+    r = p2.post("/casework/cases", data={**NEW_CASE, "reference": "X", "provider": one, "csrf": token2}, follow_redirects=False)
+    assert r.status_code == 303
+    with service.state.factory() as s:
+        made = s.scalar(select(records.Case).where(records.Case.reference == "X"))
+        assert made.provider_id != one  # opened for their own provider: the field is ignored for caseworkers
+    # analysts: aggregates only; caseworkers: no dashboard, no export
+    analyst = client(service, "analyst")
+    assert analyst.get(f"/casework/cases/{cid}").status_code == 403
+    assert analyst.get("/casework/dashboard").status_code == 200 and "Ashworth" not in analyst.get("/casework/dashboard").text
+    assert analyst.get("/casework/submission.csv").status_code == 403
+    for url in ("/casework/dashboard", "/casework/submission.csv"):
+        assert p1.get(url).status_code == 403, url
+    assert p1.post("/casework/pbr-check", data={"contract": "peterborough", "csrf": token}).status_code == 403
+    assert TestClient(service).get(f"/casework/cases/{cid}", follow_redirects=False).status_code == 303
+    # no CSRF token: refused, nothing written
+    assert p1.post(f"/casework/cases/{cid}/contact", data=posts["contact"]).status_code == 403
+    with service.state.factory() as s:
+        actions = [a.action for a in s.scalars(select(Audit)).all()]
+        assert len(s.scalars(select(records.Contact)).all()) == 1
+    assert actions.count("casework: refused viewed case") == 2 and actions.count("casework: refused record contact") == 1
+    assert "casework: recorded gate contact" in actions
+
+
+def test_form_errors_are_one_line_and_nothing_is_written(service):
+    p1 = client(service, "p1")
+    r = p1.post("/casework/cases", data={**NEW_CASE, "date_of_birth": "31/02/1990", "csrf": csrf(p1)})
+    assert r.status_code == 400 and "date_of_birth" in r.text and "is not a real date" in r.text
+    cid = open_case(p1)
+    r = p1.post(f"/casework/cases/{cid}/contact", data={"contact_on": "2024-01-21", "mode": "gate", "csrf": csrf(p1)})
+    assert r.status_code == 400 and "at the gate is on the release day" in r.text
+    r = p1.post(f"/casework/cases/{cid}/contact", data={"contact_on": "2024-01-21", "mode": "community", "minutes": "ten",
+                                                        "csrf": csrf(p1)})
+    assert r.status_code == 400 and "minutes" in r.text
+    r = p1.post(f"/casework/cases/{cid}/assessment", data={"kind": "full", "assessed_on": "2024-01-05",
+                                                           "needs": ["<script>"], "csrf": csrf(p1)})
+    assert r.status_code == 400 and "<script>" not in r.text
+    with service.state.factory() as s:
+        assert s.scalars(select(records.Contact)).all() == [] and s.scalars(select(records.Assessment)).all() == []
+
+
+def test_bulk_import_reports_rows_and_columns(service, tmp_path):
+    p1 = client(service, "p1")
+    good = ("reference,forename,surname,date_of_birth,sex,risk_band,reception_date,release_date\n"
+            "A1,Ann,Smith,01/02/1990,Male,low,2024-01-01,2024-02-01\n"
+            "A2,Bob,Jones,1985-07-09,M,medium,02/01/2024,\n")
+    bad = good.replace("01/02/1990", "31/02/1990").replace("M,medium", "X,severe") + "A1,Cy,Doe,1980-01-01,F,low,2024-01-01,\n"
+
+    def upload(text: str):
+        return p1.post("/casework/import", data={"csrf": csrf(p1)}, files={"file": ("cases.csv", text.encode(), "text/csv")})
+    r = upload(bad)
+    assert r.status_code == 400
+    rows = table(r.text, "problems")
+    got = set(zip(rows["Row"].astype(int), rows["Column"]))
+    assert got == {(2, "date_of_birth"), (3, "sex"), (3, "risk_band"), (4, "reference")}, got
+    with service.state.factory() as s:
+        assert s.scalars(select(records.Case)).all() == []  # nothing written
+    r = upload(good)
+    assert r.status_code == 200 and "2 cases imported" in r.text
+    assert upload("reference,forename\nA9,X\n").status_code == 400  # missing columns, named
+    assert "required column missing" in upload("reference,forename\nA9,X\n").text
+    director = client(service, "director")
+    r = director.post("/casework/import", data={"csrf": csrf(director)},
+                      files={"file": ("c.csv", good.replace("A1", "B1").replace("A2", "B2").encode(), "text/csv")})
+    assert r.status_code == 400 and "provider" in r.text  # the director names each row's provider
+
+
+def test_director_sees_the_dashboard_change_and_exports(service):
+    p1 = client(service, "p1")
+    cid = open_case(p1)
+    director = client(service, "director")
+    before = table(director.get("/casework/dashboard?as_of=2024-03-31").text, "overall")
+    assert before.loc[0, "met at gate %"] == "0.0"
+    p1.post(f"/casework/cases/{cid}/contact", data={"contact_on": "2024-01-20", "mode": "gate", "csrf": csrf(p1)})
+    p1.post(f"/casework/cases/{cid}/assessment", data={"kind": "screening", "assessed_on": "2024-01-02",
+                                                       "needs": ["accommodation"], "csrf": csrf(p1)})
+    page = director.get("/casework/dashboard?as_of=2024-03-31").text
+    after = table(page, "overall")
+    assert after.loc[0, "met at gate %"] == "100.0"
+    timely = table(page, "timeliness").set_index("assessment")
+    assert timely.loc["screening", "on time"] == "1" and timely.loc["full", "missing"] == "1"
+    r = director.get("/casework/submission.csv")
+    assert r.status_code == 200 and "Ashworth" in r.text and "engaged_one_month" in r.text.splitlines()[0]
