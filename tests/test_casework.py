@@ -230,3 +230,62 @@ def test_migration_matches_the_models(tmp_path):
     with engine.connect() as conn:
         diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
     assert [d for d in diff if "casework" in str(d)] == []
+
+
+def cohort_fixture():
+    """Seven people released from the contract's prison (HMP Nenebridge, the bundled Peterborough contract:
+    men, 18+, under 12 months, released 2015-2018), each on one rule of the register."""
+    from tests.fixtures import Fixture
+
+    f = Fixture()
+    f.person(1)
+    f.disposal(1, D("2016-01-10"), "custody", months=6, release=D("2016-04-01"))       # in cohort 1
+    f.person(2, gender="F")
+    f.disposal(2, D("2016-02-10"), "custody", months=6, release=D("2016-05-01"))       # a woman: out
+    f.person(3)
+    f.disposal(3, D("2016-01-10"), "custody", months=18, release=D("2016-09-01"))      # 18 months: out
+    f.person(4)
+    f.disposal(4, D("2014-01-10"), "custody", months=4, release=D("2014-05-01"))       # before the period
+    f.person(5)
+    f.disposal(5, D("2016-03-10"), "custody", months=3, release=D("2016-06-01"))       # in cohort 1, no case
+    f.person(7)
+    f.disposal(7, D("2016-01-20"), "custody", months=2, release=D("2016-03-01"))       # in cohort 1 on this release
+    f.disposal(7, D("2017-01-20"), "custody", months=2, release=D("2017-03-01"))       # later: "already in"
+    frames = f.frames()
+    frames["disposal"]["prison"] = "HMP Nenebridge"
+    return f, frames
+
+
+COHORT_CASES = [  # reference, pnc, surname, release: how the programme recorded them
+    ("C1", "99/1a", "Person1", "2016-04-01"),   # PNC typed in lower case: still matched
+    ("C2", None, "Person2", "2016-05-01"),      # no PNC: matched on surname and date of birth
+    ("C3", "99/3A", "Person3", "2016-09-01"),
+    ("C4", "99/4A", "Person4", "2014-05-01"),
+    ("C6", "12/999Z", "Nobody", "2016-05-01"),
+    ("C7", "99/7A", "Person7", "2017-03-01"),   # the programme met him on his later release
+]
+
+
+def test_cohort_check_against_the_register():
+    from justicelab.casework.export import cohort_check
+    from justicelab.engine import DuckDBEngine
+    from justicelab.pbr.contract import load_contract
+
+    from justicelab.data.schema import TABLES
+
+    _, frames = cohort_fixture()
+    engine = DuckDBEngine()
+    for name, frame in frames.items():
+        engine.register_typed(name, frame, {c.name: c.type for c in TABLES[name].columns})
+    contract, _ = load_contract("contracts/peterborough.yaml")
+    load = Caseload(cases=pd.DataFrame([{"id": r, "reference": r, "provider": "P1", "forename": "X", "surname": s,
+                                         "date_of_birth": D("1980-06-15"), "pnc_id": pnc, "release_date": D(rel)}
+                                        for r, pnc, s, rel in COHORT_CASES]),
+                    assessments=None, contacts=None, services=None)
+    cases, cohorts = cohort_check(engine, contract, load)
+    got = dict(zip(cases["reference"], cases["status"]))
+    assert got["C1"] == "in cohort 1" and got["C7"] == "in cohort 1"
+    assert got["C2"] == "in the register, not in a cohort: female"
+    assert got["C3"] == "in the register, not in a cohort: sentence of 12 months or more"
+    assert got["C4"].startswith("not in the register") and got["C6"].startswith("not found on the database")
+    assert cohorts.to_dict("records") == [{"cohort": 1, "members": 3, "on_caseload": 2, "not_on_caseload": 1}]

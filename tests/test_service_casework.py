@@ -160,3 +160,26 @@ def test_director_sees_the_dashboard_change_and_exports(service):
     assert timely.loc["screening", "on time"] == "1" and timely.loc["full", "missing"] == "1"
     r = director.get("/casework/submission.csv")
     assert r.status_code == 200 and "Ashworth" in r.text and "engaged_one_month" in r.text.splitlines()[0]
+
+
+def test_one_click_cohort_check(tmp_path):
+    """The director's button runs the register of the bundled Peterborough contract on the service's database."""
+    from justicelab.data.db import write_database
+    from tests.test_casework import COHORT_CASES, cohort_fixture
+
+    db = tmp_path / "national.duckdb"
+    write_database(db, cohort_fixture()[1])
+    app = create_app(f"sqlite:///{tmp_path / 'store.db'}", Settings(database=db, data_dir=tmp_path / "data"))
+    with app.state.factory() as s:
+        director = add_user(s, "director@prog.test", PASSWORD, role="director")
+        cw = add_user(s, "cw@one.test", PASSWORD, role="caseworker", organisation="Provider One")
+        for ref, pnc, surname, rel in COHORT_CASES:
+            records.open_case(s, cw, cw.organisation_id, ref, "X", surname, date(1980, 6, 15), "M", "low",
+                              date(2014, 1, 1), date.fromisoformat(rel), pnc)
+    c = client(app, "director")
+    r = c.post("/casework/pbr-check", data={"contract": "peterborough", "csrf": csrf(c, "/casework/dashboard")})
+    assert r.status_code == 200, r.text
+    check = table(r.text, "check").set_index("Case")
+    assert check.loc["C1", "Where they stand"] == "in cohort 1"
+    assert table(r.text, "cohorts").values.tolist() == [["1", "3", "2", "1"]]
+    assert c.post("/casework/pbr-check", data={"contract": "../../etc/passwd", "csrf": csrf(c, "/casework/dashboard")}).status_code == 400

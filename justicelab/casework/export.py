@@ -66,24 +66,33 @@ def cohort_check(engine, contract, load: Caseload) -> tuple[pd.DataFrame, pd.Dat
     """(per case: where they stand in the contract's register; per cohort: its size and how many of its
     members are on the caseload). A case is matched to the database exactly, on PNC id, else on surname
     and date of birth (no fuzzy linkage: a check for the programme, not the Data Lab's linkage), and then to
-    its register row nearest its release date."""
+    its register row: the one in a cohort if any (each person counts once), else the nearest its release."""
     from ..pbr.cohort import build_register
 
     e = contract.eligibility
     build_register(engine, contract, e.released_from, e.released_to)
-    reg = engine.query("""SELECT r.person_id, r.index_date, r.reason, r.cohort, upper(p.pnc_id) AS pnc,
-                                 lower(p.surname) AS surname, p.date_of_birth
-                          FROM register r JOIN person p USING (person_id)""")
+    c = load.cases
+    engine.register("casework_ids", pd.DataFrame({
+        "case_id": c["id"].astype(str), "pnc": c["pnc_id"].map(_pnc),
+        "surname": c["surname"].fillna("").str.lower(), "date_of_birth": pd.to_datetime(c["date_of_birth"])}))
+    # exact matching in the engine: a national person table never comes into Python
+    found = engine.query("""
+        WITH unique_name AS (SELECT lower(surname) AS surname, date_of_birth, min(person_id) AS person_id
+                             FROM person GROUP BY 1, 2 HAVING count(*) = 1)
+        SELECT c.case_id, coalesce(min(p.person_id), min(n.person_id)) AS person_id
+        FROM casework_ids c
+        LEFT JOIN person p ON upper(replace(p.pnc_id, ' ', '')) = c.pnc AND c.pnc <> ''
+        LEFT JOIN unique_name n ON n.surname = c.surname AND n.date_of_birth = CAST(c.date_of_birth AS DATE)
+        GROUP BY c.case_id""")
+    person_of = {r: (None if pd.isna(p) else int(p)) for r, p in zip(found["case_id"], found["person_id"])}
+    engine.register("casework_people", pd.DataFrame({"person_id": pd.array(
+        [p for p in person_of.values() if p is not None], dtype="Int64")}))
+    reg = engine.query("""SELECT r.person_id, r.index_date, r.reason, r.cohort FROM register r
+                          WHERE r.person_id IN (SELECT person_id FROM casework_people)""")
     reg["index_date"] = pd.to_datetime(reg["index_date"])
-    reg["date_of_birth"] = pd.to_datetime(reg["date_of_birth"]).dt.date
-    people = engine.query("SELECT person_id, upper(pnc_id) AS pnc, lower(surname) AS surname, date_of_birth FROM person")
-    people["date_of_birth"] = pd.to_datetime(people["date_of_birth"]).dt.date
-    by_pnc = dict(zip(people["pnc"], people["person_id"]))
-    by_name = people.drop_duplicates(["surname", "date_of_birth"], keep=False)
-    by_name = dict(zip(zip(by_name["surname"], by_name["date_of_birth"]), by_name["person_id"]))
     rows = []
     for case in load.cases.itertuples():
-        person = by_pnc.get(_pnc(case.pnc_id)) or by_name.get(((case.surname or "").lower(), case.date_of_birth))
+        person = person_of.get(str(case.id))
         status, cohort = "not found on the database (check the PNC id, surname and date of birth)", None
         if case.forename is None or pd.isna(case.forename):
             status = "identifiers erased"
@@ -92,16 +101,20 @@ def cohort_check(engine, contract, load: Caseload) -> tuple[pd.DataFrame, pd.Dat
             if mine.empty:
                 status = "not in the register: no release from the contract's prisons in its period"
             else:
+                in_cohort = mine[mine["cohort"].notna()]  # a person counts once, on their first eligible release
                 when = pd.Timestamp(case.release_date) if case.release_date else mine["index_date"].max()
-                best = mine.loc[(mine["index_date"] - when).abs().idxmin()]
+                best = (in_cohort.iloc[0] if not in_cohort.empty
+                        else mine.loc[(mine["index_date"] - when).abs().idxmin()])
                 cohort = None if pd.isna(best["cohort"]) else int(best["cohort"])
                 status = f"in cohort {cohort}" if cohort else f"in the register, not in a cohort: {best['reason']}"
         rows.append({"reference": case.reference, "provider": case.provider, "status": status, "cohort": cohort,
                      "person_id": person})
     cases = pd.DataFrame(rows, columns=["reference", "provider", "status", "cohort", "person_id"])
-    members = reg[reg["cohort"].notna()]
-    reached = set(cases.loc[cases["cohort"].notna(), "person_id"])
-    cohorts = (members.assign(on_caseload=members["person_id"].isin(reached))
-               .groupby("cohort").agg(members=("person_id", "size"), on_caseload=("on_caseload", "sum")).reset_index())
+    engine.register("casework_reached", pd.DataFrame({"person_id": pd.array(
+        cases.loc[cases["cohort"].notna(), "person_id"].dropna().astype(int).tolist(), dtype="Int64")}))
+    cohorts = engine.query("""
+        SELECT CAST(cohort AS INTEGER) AS cohort, count(*) AS members,
+               count(*) FILTER (WHERE person_id IN (SELECT person_id FROM casework_reached)) AS on_caseload
+        FROM register WHERE cohort IS NOT NULL GROUP BY cohort ORDER BY cohort""")
     cohorts["not_on_caseload"] = cohorts["members"] - cohorts["on_caseload"]
     return cases.drop(columns="person_id"), cohorts.astype(int)
