@@ -289,3 +289,15 @@ def test_cohort_check_against_the_register():
     assert got["C3"] == "in the register, not in a cohort: sentence of 12 months or more"
     assert got["C4"].startswith("not in the register") and got["C6"].startswith("not found on the database")
     assert cohorts.to_dict("records") == [{"cohort": 1, "members": 3, "on_caseload": 2, "not_on_caseload": 1}]
+
+
+def test_as_of_an_earlier_day_the_later_records_do_not_exist_yet():
+    """On 2024-01-25 (hand-worked): a (5 days) and e (23 days) released, too early for the month; b not yet
+    released; c, d not yet received; a's contacts of 25/01 count and of 10/02 do not."""
+    flags = per_case(hand_caseload(), D("2024-01-25"))
+    assert sorted(flags.index) == ["a", "b", "e"]
+    assert flags.loc["a", "contacts"] == 3 and pd.isna(flags.loc["a", "engaged_month"])
+    assert not flags.loc["b", "released"] and pd.isna(flags.loc["b", "engaged_month"])  # released 1 February
+    assert pd.isna(flags.loc["e", "engaged_month"]) and flags.loc["b", "full_status"] == "missing"
+    needs = dashboard(hand_caseload(), D("2024-01-25"))["needs"].set_index("need")
+    assert needs.loc["accommodation", ["with_need", "referred", "received"]].tolist() == [1, 1, 1]

@@ -45,3 +45,27 @@ def test_same_seed_same_caseload():
     pd.testing.assert_frame_equal(a.load.contacts, b.load.contacts)
     assert not make_caseload(size=200, seed=4).load.cases["id"].equals(a.load.cases["id"])
     assert a.as_of > date(2016, 1, 1)
+
+
+def test_cli_synth_dashboard_export_and_import(tmp_path, capsys):
+    from justicelab.cli import main
+    from justicelab.submission.validate import validate
+
+    store = ["--store", f"sqlite:///{tmp_path / 'store.db'}"]
+    assert main(["casework", "synth", "--size", "120", "--seed", "5", *store]) == 0
+    assert main(["casework", "dashboard", "--as-of", "2017-06-30", "--json", *store]) == 0
+    assert '"by_risk_band"' in capsys.readouterr().out
+    out = tmp_path / "sub.csv"
+    assert main(["casework", "export", "--out", str(out), "--as-of", "2017-06-30", *store]) == 0
+    result = validate(out, today=date(2017, 6, 30))
+    never_seen = int(capsys.readouterr().out.split("left out: ")[1].split()[0])
+    assert len(pd.read_csv(out)) == 120 - never_seen < 120 and not [p for p in result.problems if p.severity == "error"]
+    assert main(["service", "add-user", "cw@x.test", "--role", "caseworker", "--organisation", "Open Door Mentors",
+                 "--password", "a long enough password", *store]) == 0
+    bad = tmp_path / "bad.csv"
+    bad.write_text("reference,forename,surname,date_of_birth,sex,risk_band,reception_date\nZ1,A,B,31/02/1990,M,low,2024-01-01\n")
+    capsys.readouterr()
+    assert main(["casework", "import", str(bad), "--as", "cw@x.test", *store]) == 2
+    captured = capsys.readouterr()
+    assert "row 2, column date_of_birth" in captured.out and "nothing was imported" in captured.err
+    assert main(["casework", "dashboard", "--as-of", "30/06/2017", *store]) == 2

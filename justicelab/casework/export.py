@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .measures import Caseload, per_case
+from .measures import Caseload, as_of_cut, per_case
 
 SUBMISSION_COLUMNS = ["forename", "surname", "date_of_birth", "sex", "pnc_id", "intervention_start",
                       "intervention_end", "index_date",
@@ -24,6 +24,7 @@ def _uk(day) -> str:
 def submission_frame(load: Caseload, as_of: date) -> tuple[pd.DataFrame, dict]:
     """The Data Lab template's columns for everyone the programme worked with (at least one contact or
     assessment); people whose identifiers were erased, or never seen, are counted, not listed."""
+    load = as_of_cut(load, as_of)
     flags = per_case(load, as_of)
     first = pd.concat([load.contacts.rename(columns={"contact_on": "on"})[["case_id", "on"]],
                        load.assessments.rename(columns={"assessed_on": "on"})[["case_id", "on"]]])

@@ -37,12 +37,24 @@ class Caseload:
     services: pd.DataFrame
 
 
+def as_of_cut(load: Caseload, as_of: date) -> Caseload:
+    """The caseload as it stood on `as_of`: later cases, assessments, contacts and services vanish, and a
+    release after that day has not happened yet."""
+    day = pd.Timestamp(as_of)
+    cases = load.cases[pd.to_datetime(load.cases["reception_date"]) <= day].copy()
+    cases["release_date"] = cases["release_date"].where(pd.to_datetime(cases["release_date"]) <= day, None)
+    keep = lambda frame, col: frame[(pd.to_datetime(frame[col]) <= day) & frame["case_id"].isin(cases["id"])]  # noqa: E731
+    return Caseload(cases, keep(load.assessments, "assessed_on"), keep(load.contacts, "contact_on"),
+                    keep(load.services, "service_on"))
+
+
 def _days(later: pd.Series, earlier: pd.Series) -> pd.Series:
     return (pd.to_datetime(later) - pd.to_datetime(earlier)).dt.days
 
 
 def per_case(load: Caseload, as_of: date) -> pd.DataFrame:
-    """One row per case: the engagement flags, contact counts and assessment timeliness."""
+    """One row per case: the engagement flags, contact counts and assessment timeliness, as of a day."""
+    load = as_of_cut(load, as_of)
     cases = load.cases.set_index("id")
     out = cases[["provider", "risk_band", "reception_date", "release_date"]].copy()
     c = load.contacts.merge(load.cases[["id", "release_date"]], left_on="case_id", right_on="id")
@@ -117,6 +129,7 @@ def needs_against_services(load: Caseload) -> pd.DataFrame:
 def intensity(load: Caseload, as_of: date, periods: int = 6) -> pd.DataFrame:
     """Contacts per person before release and in each 4-week period after it, over the people for whom
     that period is complete (a recent release is not counted as a zero)."""
+    load = as_of_cut(load, as_of)
     flags = per_case(load, as_of)
     c = load.contacts.merge(load.cases[["id", "release_date"]], left_on="case_id", right_on="id")
     c = c[c["release_date"].notna()]
@@ -146,6 +159,7 @@ def timeliness(flags: pd.DataFrame) -> pd.DataFrame:
 
 def dashboard(load: Caseload, as_of: date) -> dict[str, pd.DataFrame]:
     """Every table of the director's dashboard."""
+    load = as_of_cut(load, as_of)
     flags = per_case(load, as_of)
     by_need = flags.join(case_needs(load).set_index("case_id"), how="inner")
     overall = flags.assign(all="all cases")

@@ -141,6 +141,7 @@ def load_into_store(db, synthetic: SyntheticCaseload, recorder) -> int:
             "release_date", "closed_on", "completion"]
     db.add_all(Case(provider_id=provider_ids[row["provider"]], **{k: row[k] for k in keep})
                for row in load.cases.to_dict("records"))
+    db.flush()  # the cases exist before their records refer to them
     for model, frame in ((Assessment, load.assessments), (Contact, load.contacts), (Service, load.services),
                          (Outcome, synthetic.outcomes)):
         db.add_all(model(recorded_by=recorder.id, **{k: (int(v) if k == "minutes" else v) for k, v in row.items()})
