@@ -107,9 +107,23 @@ def test_engagement_month_boundaries():
     assert pd.isna(per_case(late, D("2024-03-30")).loc["c", "engaged_month"])
 
 
-@pytest.fixture()
-def store(tmp_path):
-    url = f"sqlite:///{tmp_path / 'store.db'}"
+@pytest.fixture(scope="module")
+def pg_cluster():
+    from tests.pg_cluster import cluster
+
+    with cluster() as prefix:
+        yield prefix
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def store(request, tmp_path):
+    """The service store on SQLite, and (with -m postgres) on a throwaway PostgreSQL database."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'store.db'}"
+    else:
+        from tests.pg_cluster import new_database
+
+        url = new_database(request.getfixturevalue("pg_cluster"))
     migrate(url)
     _, factory = connect(url)
     with factory() as s:

@@ -69,3 +69,24 @@ def test_cli_synth_dashboard_export_and_import(tmp_path, capsys):
     captured = capsys.readouterr()
     assert "row 2, column date_of_birth" in captured.out and "nothing was imported" in captured.err
     assert main(["casework", "dashboard", "--as-of", "30/06/2017", *store]) == 2
+
+
+def test_with_a_database_the_caseload_is_the_prisons_releases(tmp_path):
+    """Drawn from a database, the people are eligible releases from HMP Nenebridge, so the cohort check
+    finds every one of them in the contract's cohort (the hand-built register of tests/test_casework.py)."""
+    from justicelab.casework.export import cohort_check
+    from justicelab.data.db import write_database
+    from justicelab.engine import DuckDBEngine
+    from justicelab.pbr.contract import load_contract
+    from tests.test_casework import cohort_fixture
+
+    db = tmp_path / "national.duckdb"
+    write_database(db, cohort_fixture()[1])
+    synth = make_caseload(size=10, seed=1, db_path=db)
+    cases = synth.load.cases
+    assert sorted(cases["surname"]) == ["Person1", "Person5", "Person7", "Person7"]  # men, under 12 months, 2016+
+    contract, _ = load_contract("contracts/peterborough.yaml")
+    with DuckDBEngine(db, read_only=True) as engine:
+        checked, cohorts = cohort_check(engine, contract, synth.load)
+    assert set(checked["status"]) == {"in cohort 1"}
+    assert cohorts.to_dict("records") == [{"cohort": 1, "members": 3, "on_caseload": 3, "not_on_caseload": 0}]
