@@ -201,10 +201,17 @@ def test_retention_erases_identifiers_and_the_export_counts_them(store, tmp_path
         # 2024 is a leap year: 2026-01-31 is day 730 after closure (kept), 2026-02-01 day 731 (erased)
         assert records.apply_retention(s, today=D("2026-01-31")) == 0
         assert records.apply_retention(s, today=D("2026-02-01")) == 1
+        other = records.visible_case(s, users["p1"], ids["a"])
+        records.update_case(s, users["p1"], other, completion="disengaged", closed_on=D("2024-03-01"))
+    from justicelab.service.jobs import Settings, sweep
+
+    assert sweep(factory, Settings(database=tmp_path / "none", data_dir=tmp_path / "data")) == 1  # every worker's sweep
+    with factory() as s:
+        assert s.get(records.Case, ids["a"]).identifiers_erased and not s.get(records.Case, ids["b"]).identifiers_erased
         erased = s.get(records.Case, ids["e"])
         assert (erased.forename, erased.surname, erased.date_of_birth, erased.pnc_id) == (None, None, None, None)
         frame, counts = submission_frame(records.caseload(s, identifiers=True), AS_OF)
-        assert counts == {"listed": 3, "never_seen": 1, "identifiers_erased": 1}  # d never seen, e erased
+        assert counts == {"listed": 2, "never_seen": 1, "identifiers_erased": 2}  # d never seen, a and e erased
         assert "casework: erased identifiers (retention)" in [a.action for a in s.scalars(select(Audit)).all()]
 
 
