@@ -136,6 +136,11 @@ def test_bulk_import_reports_rows_and_columns(service, tmp_path):
         assert s.scalars(select(records.Case)).all() == []  # nothing written
     r = upload(good)
     assert r.status_code == 200 and "2 cases imported" in r.text
+    many = good.splitlines()[0] + "\n" + "".join(f"M{k},Ann,Smith,01/02/1990,Male,low,2024-01-01,\n" for k in range(3000))
+    assert len(many) > 100_000  # over the cap on ordinary forms: an import is an upload, checked as one
+    assert upload(many).status_code == 200
+    r = TestClient(service).post("/casework/import", files={"file": ("cases.csv", good.encode(), "text/csv")})
+    assert r.status_code == 401  # refused before the body is read
     assert upload("reference,forename\nA9,X\n").status_code == 400  # missing columns, named
     assert "required column missing" in upload("reference,forename\nA9,X\n").text
     director = client(service, "director")

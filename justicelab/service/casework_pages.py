@@ -128,9 +128,9 @@ def casework_router(factory, settings, cookie: str) -> APIRouter:
         form = await request.form()
         with factory() as session:
             user, cred = signed_in(request, session, ("director", "caseworker"), form)
-            case = case_of(session, user, cid, f"record {what}")
             if what not in FORMS:
                 raise HTTPException(404, "no such form")
+            case = case_of(session, user, cid, f"record {what}")
             try:
                 if what == "assessment":
                     records.record_assessment(session, user, case, _text(form, "kind"), _date(form, "assessed_on"),
