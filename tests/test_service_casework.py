@@ -106,6 +106,14 @@ def test_form_errors_are_one_line_and_nothing_is_written(service):
     r = p1.post("/casework/cases", data={**NEW_CASE, "date_of_birth": "31/02/1990", "csrf": csrf(p1)})
     assert r.status_code == 400 and "date_of_birth" in r.text and "is not a real date" in r.text
     cid = open_case(p1)
+    for field, value in (("sex", ""), ("risk_band", "severe"), ("reception_date", "")):
+        r = p1.post("/casework/cases", data={**NEW_CASE, field: value, "csrf": csrf(p1)})
+        assert r.status_code == 400 and field in r.text, field
+    director = client(service, "director")
+    r = director.post("/casework/cases", data={**NEW_CASE, "provider": "f" * 32, "csrf": csrf(director)})
+    assert r.status_code == 400 and "no such provider" in r.text
+    r = director.post("/casework/pbr-check", data={"contract": "peterborough", "csrf": csrf(director)})
+    assert r.status_code == 409 and "no reoffending database" in r.text
     r = p1.post(f"/casework/cases/{cid}/contact", data={"contact_on": "2024-01-21", "mode": "gate", "csrf": csrf(p1)})
     assert r.status_code == 400 and "at the gate is on the release day" in r.text
     r = p1.post(f"/casework/cases/{cid}/contact", data={"contact_on": "2024-01-21", "mode": "community", "minutes": "ten",

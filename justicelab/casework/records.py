@@ -14,7 +14,7 @@ from sqlalchemy import JSON, Boolean, Date, DateTime, ForeignKey, Integer, Strin
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from ..errors import JusticeLabError
-from ..service.store import Audit, Base, User, new_id, now
+from ..service.store import Audit, Base, Organisation, User, new_id, now
 
 # the One Service needs assessment's categories (seed 004, Table 4.2)
 NEEDS = {
@@ -165,13 +165,15 @@ def open_case(db: Session, user: User, provider_id: str, reference: str, forenam
     scope = provider_scope(user)
     if scope is not None and provider_id != scope:
         raise NotVisible("a caseworker opens cases for their own provider only")
+    if db.get(Organisation, provider_id or "") is None:
+        raise JusticeLabError("provider: no such provider")
     for field, value in (("reference", reference), ("forename", forename), ("surname", surname)):
         if not (value or "").strip():
             raise JusticeLabError(f"{field}: required")
     if release_date is not None and release_date < reception_date:
         raise JusticeLabError("release_date: before the reception date")
     case = Case(provider_id=provider_id, reference=reference.strip()[:40], forename=forename.strip()[:100],
-                surname=surname.strip()[:100], date_of_birth=date_of_birth, sex=_choice(sex[:1], "mf", "sex").upper(),
+                surname=surname.strip()[:100], date_of_birth=date_of_birth, sex=_choice((sex or "")[:1], ("m", "f"), "sex").upper(),
                 pnc_id=(pnc_id or "").strip().upper()[:20] or None, risk_band=_choice(risk_band, RISK_BANDS, "risk_band"),
                 reception_date=_not_future(reception_date, "reception_date"), release_date=release_date)
     db.add(case)
@@ -262,7 +264,6 @@ def caseload(db: Session, provider_id: str | None = None, identifiers: bool = Fa
     `identifiers` (the Data Lab submission), never for dashboards."""
     import pandas as pd
 
-    from ..service.store import Organisation
     from .measures import Caseload
 
     names = dict(db.execute(select(Organisation.id, Organisation.name)).all())

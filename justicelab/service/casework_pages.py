@@ -218,6 +218,8 @@ def casework_router(factory, settings, cookie: str) -> APIRouter:
             name = _text(form, "contract")
             if name not in CONTRACTS:
                 raise HTTPException(400, "choose one of the contracts listed")
+            if not Path(settings.database).is_file():
+                raise HTTPException(409, "the service has no reoffending database to check against (serve --db)")
             load = records.caseload(session, identifiers=True)
             records._audit(session, user, None, f"PbR cohort check: {name}")
             session.commit()
