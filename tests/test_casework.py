@@ -1,10 +1,11 @@
 """Case management (seed 004): the engagement, timeliness and gap measures on a caseload worked out by
 hand, the same caseload recorded through the store, the Data Lab submission it exports (checked by the
 submission validator), retention, bulk import and the migration."""
-from datetime import date
+from datetime import date, timedelta
 
 import pandas as pd
 import pytest
+from hypothesis import given, settings, strategies as st
 from sqlalchemy import select
 
 from justicelab.casework import records
@@ -322,3 +323,34 @@ def test_as_of_an_earlier_day_the_later_records_do_not_exist_yet():
     assert pd.isna(flags.loc["e", "engaged_month"]) and flags.loc["b", "full_status"] == "missing"
     needs = dashboard(hand_caseload(), D("2024-01-25"))["needs"].set_index("need")
     assert needs.loc["accommodation", ["with_need", "referred", "received"]].tolist() == [1, 1, 1]
+
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 60), st.lists(st.integers(-20, 70), max_size=6)), min_size=1, max_size=8),
+       st.integers(0, 90))
+def test_engagement_rule_matches_a_plain_loop(people, as_of_offset):
+    """Random releases and contact days against the rule written as a plain loop, one person at a time."""
+    start = D("2024-01-01")
+    as_of = start + timedelta(days=as_of_offset)
+    cases, contacts = [], []
+    for k, (release_day, days) in enumerate(people):
+        release = start + timedelta(days=release_day)
+        cases.append({"id": f"p{k}", "reference": str(k), "provider": "P", "risk_band": "low",
+                      "reception_date": start - timedelta(days=30), "release_date": release})
+        contacts += [{"case_id": f"p{k}", "contact_on": release + timedelta(days=d), "mode": "community",
+                      "minutes": 0} for d in days]
+    load = Caseload(pd.DataFrame(cases), pd.DataFrame(columns=["case_id", "kind", "assessed_on", "needs"]),
+                    pd.DataFrame(contacts, columns=["case_id", "contact_on", "mode", "minutes"]),
+                    pd.DataFrame(columns=["case_id", "kind", "need", "agency", "service_on"]))
+    flags = per_case(load, as_of)
+    for k, (release_day, days) in enumerate(people):
+        since = (as_of - start).days - release_day
+        seen = [d for d in days if d <= since]  # contacts after the as-of day have not happened
+        expected = None
+        if since >= 30:
+            expected = any(0 <= d <= 14 for d in seen) and any(15 <= d <= 29 for d in seen)
+        got = flags.loc[f"p{k}", "engaged_month"] if f"p{k}" in flags.index else None
+        assert (None if got is None or pd.isna(got) else bool(got)) == expected, (k, release_day, days, since)
+        if f"p{k}" in flags.index:
+            assert flags.loc[f"p{k}", "custody_contacts"] == (sum(d < 0 for d in seen) if since >= 0 else len(seen))
