@@ -11,7 +11,7 @@ from sqlalchemy import select
 from justicelab.casework import records
 from justicelab.casework.export import submission_frame, write_submission
 from justicelab.casework.measures import Caseload, dashboard, per_case
-from justicelab.service.accounts import add_organisation, add_user
+from justicelab.service.accounts import add_user
 from justicelab.service.store import Audit, connect, migrate
 
 AS_OF = date(2024, 3, 31)

@@ -184,7 +184,7 @@ def test_one_click_cohort_check(tmp_path):
     write_database(db, cohort_fixture()[1])
     app = create_app(f"sqlite:///{tmp_path / 'store.db'}", Settings(database=db, data_dir=tmp_path / "data"))
     with app.state.factory() as s:
-        director = add_user(s, "director@prog.test", PASSWORD, role="director")
+        add_user(s, "director@prog.test", PASSWORD, role="director")
         cw = add_user(s, "cw@one.test", PASSWORD, role="caseworker", organisation="Provider One")
         for ref, pnc, surname, rel in COHORT_CASES:
             records.open_case(s, cw, cw.organisation_id, ref, "X", surname, date(1980, 6, 15), "M", "low",
