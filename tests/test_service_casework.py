@@ -21,9 +21,23 @@ USERS = {"p1": ("cw@one.test", "caseworker", "Provider One"), "p2": ("cw@two.tes
          "director": ("director@prog.test", "director", None), "analyst": ("analyst@lab.test", "analyst", None)}
 
 
-@pytest.fixture()
-def service(tmp_path):
-    app = create_app(f"sqlite:///{tmp_path / 'store.db'}", Settings(database=tmp_path / "none.duckdb",
+@pytest.fixture(scope="module")
+def pg_cluster():
+    from tests.pg_cluster import cluster
+
+    with cluster() as prefix:
+        yield prefix
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def service(request, tmp_path):
+    """The service on a SQLite store, and (with -m postgres) on a throwaway PostgreSQL database."""
+    url = f"sqlite:///{tmp_path / 'store.db'}"
+    if request.param == "postgresql":
+        from tests.pg_cluster import new_database
+
+        url = new_database(request.getfixturevalue("pg_cluster"))
+    app = create_app(url, Settings(database=tmp_path / "none.duckdb",
                                                                        data_dir=tmp_path / "data"))
     with app.state.factory() as s:
         for email, role, org in USERS.values():
