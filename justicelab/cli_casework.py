@@ -75,18 +75,20 @@ def synth(size: int = typer.Option(1000, "--size"), seed: int = typer.Option(1, 
 @casework_app.command("import")
 def import_file(file: Path = typer.Argument(..., exists=True, dir_okay=False),
                 as_user: str = typer.Option(..., "--as", help="The caseworker or director importing."),
+                kind: str = typer.Option("cases", "--kind", help="cases, or contacts (with existing cases' references)."),
                 store: str = STORE):
-    """Import cases from CSV or xlsx: every problem by row and column; nothing is written unless all rows pass."""
-    from .casework.importer import import_cases
+    """Import cases or contacts from CSV or xlsx: every problem by row and column; nothing is written unless
+    all rows pass."""
+    from .casework.importer import import_file as load_rows
 
     with _session(store) as session:
-        opened, problems = import_cases(session, _user(session, as_user), file)
+        opened, problems = load_rows(session, _user(session, as_user), file, kind)
     for p in problems:
         console.print(f"row {p.row}, column {p.column or '-'}: {p.problem}"
                       + (f" ({p.value!r})" if p.value and p.value not in p.problem else ""), markup=False)
     if problems:
         raise JusticeLabError(f"{file.name}: {len(problems)} problem{'s' * (len(problems) > 1)}; nothing was imported")
-    console.print(f"{opened} cases imported")
+    console.print(f"{opened} {kind} imported")
 
 
 @casework_app.command()

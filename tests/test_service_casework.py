@@ -165,6 +165,25 @@ def test_bulk_import_reports_rows_and_columns(service, tmp_path):
     assert r.status_code == 401  # refused before the body is read
     assert upload("reference,forename\nA9,X\n").status_code == 400  # missing columns, named
     assert "required column missing" in upload("reference,forename\nA9,X\n").text
+    contacts = ("reference,contact_on,mode,minutes\nA1,2024-01-05,custody,30\nA1,2024-02-01,gate,\n"
+                "A1,2024-02-02,gate,\nZZ,2024-01-05,visit,ten\n")
+
+    def upload_contacts(text: str):
+        return p1.post("/casework/import", data={"csrf": csrf(p1), "kind": "contacts"},
+                       files={"file": ("contacts.csv", text.encode(), "text/csv")})
+    rows = table(upload_contacts(contacts).text, "problems")
+    assert set(zip(rows["Row"].astype(int), rows["Column"])) == {(5, "reference"), (5, "mode"), (5, "minutes")}
+    r = upload_contacts(contacts.rsplit("ZZ", 1)[0])  # the record's own rule: A1 was released on 1 February
+    assert r.status_code == 400 and table(r.text, "problems").values.tolist() == [
+        ["4", "mode", "gate", "a contact at the gate is on the release day"]]
+    r = upload_contacts(contacts.split("A1,2024-02-02")[0])
+    assert r.status_code == 200 and "2 contacts imported" in r.text
+    with service.state.factory() as s:
+        assert sorted(c.mode for c in s.scalars(select(records.Contact)).all()) == ["custody", "gate"]
+    p2 = client(service, "p2")  # another provider's reference is not theirs to add to
+    r = p2.post("/casework/import", data={"csrf": csrf(p2), "kind": "contacts"},
+                files={"file": ("c.csv", b"reference,contact_on,mode\nA1,2024-01-06,custody\n", "text/csv")})
+    assert r.status_code == 400 and "no case with this reference" in r.text
     director = client(service, "director")
     r = director.post("/casework/import", data={"csrf": csrf(director)},
                       files={"file": ("c.csv", good.replace("A1", "B1").replace("A2", "B2").encode(), "text/csv")})

@@ -194,7 +194,8 @@ def record_assessment(db: Session, user: User, case: Case, kind: str, assessed_o
     return _add(db, user, case, row, f"recorded {row.kind} assessment")
 
 
-def record_contact(db: Session, user: User, case: Case, contact_on: date, mode: str, minutes: int = 0) -> Contact:
+def record_contact(db: Session, user: User, case: Case, contact_on: date, mode: str, minutes: int = 0,
+                   commit: bool = True) -> Contact:
     mode = _choice(mode, CONTACT_MODES, "mode")
     if mode == "gate" and contact_on != case.release_date:
         raise JusticeLabError("mode: a contact at the gate is on the release day"
@@ -205,7 +206,7 @@ def record_contact(db: Session, user: User, case: Case, contact_on: date, mode: 
         raise JusticeLabError("minutes: between 0 and 1440")
     row = Contact(case_id=case.id, contact_on=_not_future(contact_on, "contact_on"), mode=mode, minutes=minutes,
                   recorded_by=user.id)
-    return _add(db, user, case, row, f"recorded {mode} contact")
+    return _add(db, user, case, row, f"recorded {mode} contact", commit)
 
 
 def record_service(db: Session, user: User, case: Case, kind: str, need: str, agency: str, service_on: date) -> Service:
@@ -237,10 +238,11 @@ def update_case(db: Session, user: User, case: Case, release_date: date | None =
     return case
 
 
-def _add(db: Session, user: User, case: Case, row, action: str):
+def _add(db: Session, user: User, case: Case, row, action: str, commit: bool = True):
     db.add(row)
     _audit(db, user, case.id, action)
-    db.commit()
+    if commit:
+        db.commit()
     return row
 
 

@@ -157,15 +157,18 @@ def casework_router(factory, settings, cookie: str) -> APIRouter:
     def import_form(request: Request):
         with factory() as session:
             user, cred = signed_in(request, session, ("director", "caseworker"))
-            return page("casework_import.html.j2", user=user, csrf=cred.csrf, problems=None, opened=None)
+            return page("casework_import.html.j2", user=user, csrf=cred.csrf, problems=None, opened=None, kind="cases")
 
     @router.post("/casework/import", response_class=HTMLResponse)
     async def import_file(request: Request, file: UploadFile = File(...)):
-        from ..casework.importer import import_cases
+        from ..casework.importer import COLUMNS, import_file as load_rows
 
         form = await request.form()
         with factory() as session:
             user, cred = signed_in(request, session, ("director", "caseworker"), form)
+            kind = _text(form, "kind") or "cases"
+            if kind not in COLUMNS:
+                raise HTTPException(400, "choose cases or contacts")
             suffix = Path(file.filename or "").suffix.lower()
             if suffix not in (".csv", ".xlsx"):
                 raise HTTPException(400, "only .csv or .xlsx files are accepted")
@@ -176,13 +179,13 @@ def casework_router(factory, settings, cookie: str) -> APIRouter:
                 path = Path(tmp) / f"cases{suffix}"
                 path.write_bytes(data)
                 try:
-                    opened, problems = await run_in_threadpool(import_cases, session, user, path)
+                    opened, problems = await run_in_threadpool(load_rows, session, user, path, kind)
                 except JusticeLabError as exc:  # the file as a whole cannot be read
                     opened, problems = 0, [{"row": "", "column": "", "value": "", "problem": str(exc)}]
-            records._audit(session, user, None, f"imported {opened} cases" if opened else "refused import")
+            records._audit(session, user, None, f"imported {opened} {kind}" if opened else "refused import")
             session.commit()
             return page("casework_import.html.j2", 400 if problems else 200, user=user, csrf=cred.csrf,
-                        problems=problems, opened=opened)
+                        problems=problems, opened=opened, kind=kind)
 
     @router.get("/casework/dashboard", response_class=HTMLResponse)
     def director_dashboard(request: Request, as_of: str = ""):
