@@ -282,6 +282,7 @@ COHORT_CASES = [  # reference, pnc, surname, release: how the programme recorded
     ("C1", "99/1a", "Person1", "2016-04-01"),   # PNC typed in lower case: still matched
     ("C2", None, "Person2", "2016-05-01"),      # no PNC: matched on surname and date of birth
     ("C3", "99/3A", "Person3", "2016-09-01"),
+    ("C3b", "99/3A", "Person3", "2018-01-01"),  # his release on the register is 16 months from this one
     ("C4", "99/4A", "Person4", "2014-05-01"),
     ("C6", "12/999Z", "Nobody", "2016-05-01"),
     ("C7", "99/7A", "Person7", "2017-03-01"),   # the programme met him on his later release
@@ -310,6 +311,7 @@ def test_cohort_check_against_the_register():
     assert got["C2"] == "in the register, not in a cohort: female"
     assert got["C3"] == "in the register, not in a cohort: sentence of 12 months or more"
     assert got["C4"].startswith("not in the register") and got["C6"].startswith("not found on the database")
+    assert got["C3b"] == "not in the register: no release from the contract's prisons near the recorded release"
     assert cohorts.to_dict("records") == [{"cohort": 1, "members": 3, "on_caseload": 2, "not_on_caseload": 1}]
 
 

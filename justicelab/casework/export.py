@@ -14,6 +14,7 @@ SUBMISSION_COLUMNS = ["forename", "surname", "date_of_birth", "sex", "pnc_id", "
                       # the programme's own fields, for the Data Lab's sub-analyses
                       "provider", "risk_band", "attendance", "contacts", "met_at_gate", "engaged_one_month",
                       "full_assessment"]
+NEAR_DAYS = 14  # a register release this close to the recorded release date is taken to be the same one
 ATTENDANCE = {"open": "ongoing", "completed": "completed", "disengaged": "dropped out", "transferred": "transferred"}
 
 
@@ -107,7 +108,12 @@ def cohort_check(engine, contract, load: Caseload) -> tuple[pd.DataFrame, pd.Dat
                 best = (in_cohort.iloc[0] if not in_cohort.empty
                         else mine.loc[(mine["index_date"] - when).abs().idxmin()])
                 cohort = None if pd.isna(best["cohort"]) else int(best["cohort"])
-                status = f"in cohort {cohort}" if cohort else f"in the register, not in a cohort: {best['reason']}"
+                if cohort:
+                    status = f"in cohort {cohort}"
+                elif abs((best["index_date"] - when).days) > NEAR_DAYS:  # another release of theirs: not this one
+                    status = "not in the register: no release from the contract's prisons near the recorded release"
+                else:
+                    status = f"in the register, not in a cohort: {best['reason']}"
         rows.append({"reference": case.reference, "provider": case.provider, "status": status, "cohort": cohort,
                      "person_id": person})
     cases = pd.DataFrame(rows, columns=["reference", "provider", "status", "cohort", "person_id"])

@@ -44,13 +44,17 @@ def _people(r: np.random.Generator, size: int, start: date, db_path=None, prison
     if db_path is not None:
         import duckdb
 
+        from ..measures.cohort import age_in_years
+        from ..measures.rules import BREACH_GROUP
+
         con = duckdb.connect(str(db_path), read_only=True)
         try:
-            frame = con.execute("""
+            frame = con.execute(f"""
                 SELECT p.forename, p.surname, p.date_of_birth, p.pnc_id, d.disposal_date AS reception_date,
                        d.release_date FROM disposal d JOIN person p USING (person_id)
                 WHERE d.prison = ? AND d.disposal_type = 'custody' AND d.custodial_months < 12 AND p.gender = 'M'
                   AND d.release_date >= ? AND NOT coalesce(d.released_from_court, FALSE)
+                  AND d.index_offence_group <> '{BREACH_GROUP}' AND {age_in_years('p.date_of_birth', 'd.disposal_date')} >= 18
                 ORDER BY d.release_date, d.disposal_id LIMIT ?""", [prison, start, size]).df()
         finally:
             con.close()
