@@ -71,7 +71,7 @@ def test_cli_synth_dashboard_export_and_import(tmp_path, capsys):
     assert main(["casework", "dashboard", "--as-of", "30/06/2017", *store]) == 2
 
 
-def test_with_a_database_the_caseload_is_the_prisons_releases(tmp_path):
+def test_with_a_database_the_caseload_is_the_prisons_releases(tmp_path, capsys):
     """Drawn from a database, the people are eligible releases from HMP Nenebridge, so the cohort check
     finds every one of them in the contract's cohort (the hand-built register of tests/test_casework.py)."""
     from justicelab.casework.export import cohort_check
@@ -90,3 +90,11 @@ def test_with_a_database_the_caseload_is_the_prisons_releases(tmp_path):
         checked, cohorts = cohort_check(engine, contract, synth.load)
     assert set(checked["status"]) == {"in cohort 1"}
     assert cohorts.to_dict("records") == [{"cohort": 1, "members": 3, "on_caseload": 3, "not_on_caseload": 0}]
+    # the same from the command line, through the store
+    from justicelab.cli import main
+
+    store = ["--store", f"sqlite:///{tmp_path / 'store.db'}"]
+    assert main(["casework", "synth", "--size", "10", "--db", str(db), *store]) == 0
+    assert main(["casework", "check", "contracts/peterborough.yaml", "--db", str(db), *store]) == 0
+    out = capsys.readouterr().out
+    assert "4  in cohort 1" in out and "cohort 1: 3 members, 3 on the caseload, 0 not" in out
