@@ -551,7 +551,8 @@ def migrate_store(store: str = STORE_OPTION):
 def add_user(email: str = typer.Argument(...), role: str = typer.Option("organisation", "--role"),
              organisation: Optional[str] = typer.Option(None, "--organisation"),
              password: str = typer.Option(..., "--password", prompt=True, hide_input=True), store: str = STORE_OPTION):
-    """Create a user (an organisation's user, or an analyst)."""
+    """Create a user: an organisation's user, an analyst, or for case management a director or a caseworker
+    (whose --organisation is their provider)."""
     from .service.accounts import add_user as create
     from .service.store import connect, migrate
 
