@@ -102,15 +102,28 @@ def test_caseworker_records_and_the_other_provider_sees_nothing(service):
     assert analyst.get(f"/casework/cases/{cid}").status_code == 403
     assert analyst.get("/casework/dashboard").status_code == 200 and "Ashworth" not in analyst.get("/casework/dashboard").text
     assert analyst.get("/casework/submission.csv").status_code == 403
-    for url in ("/casework/dashboard", "/casework/submission.csv"):
-        assert p1.get(url).status_code == 403, url
+    assert p1.get("/casework/submission.csv").status_code == 403
+    # a provider's own dashboard counts only its cases (feedback to providers)
+    assert table(p2.get("/casework/dashboard?as_of=2024-03-31").text, "overall").loc[0, "cases"] == "1"  # case X
+    assert table(p1.get("/casework/dashboard?as_of=2024-03-31").text, "overall").loc[0, "met at gate %"] == "100.0"
+    assert "Check" not in p1.get("/casework/dashboard").text  # exports are the director's
+    # an entry recorded in error is withdrawn, audited; another provider cannot withdraw it
+    with service.state.factory() as s:
+        contact = s.scalar(select(records.Contact)).id
+    url = f"/casework/cases/{cid}/withdraw/contact/{contact}"
+    assert p2.post(url, data={"csrf": token2}).status_code == 404
+    assert p1.post(f"/casework/cases/{cid}/withdraw/contact/{contact + 1}", data={"csrf": token}).status_code == 404
+    assert p1.post(url, data={"csrf": token}, follow_redirects=False).status_code == 303
+    with service.state.factory() as s:
+        assert s.scalars(select(records.Contact)).all() == []
+        assert f"casework: withdrew contact {contact}" in [a.action for a in s.scalars(select(Audit)).all()]
     assert p1.post("/casework/pbr-check", data={"contract": "peterborough", "csrf": token}).status_code == 403
     assert TestClient(service).get(f"/casework/cases/{cid}", follow_redirects=False).status_code == 303
     # no CSRF token: refused, nothing written
     assert p1.post(f"/casework/cases/{cid}/contact", data=posts["contact"]).status_code == 403
     with service.state.factory() as s:
         actions = [a.action for a in s.scalars(select(Audit)).all()]
-        assert len(s.scalars(select(records.Contact)).all()) == 1
+        assert s.scalars(select(records.Contact)).all() == []  # withdrawn above; the refused one never written
     assert actions.count("casework: refused viewed case") == 2 and actions.count("casework: refused record contact") == 1
     assert "casework: recorded gate contact" in actions
 

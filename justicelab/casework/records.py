@@ -246,6 +246,22 @@ def _add(db: Session, user: User, case: Case, row, action: str, commit: bool = T
     return row
 
 
+ENTRIES = {"assessment": Assessment, "contact": Contact, "service": Service, "outcome": Outcome}
+
+
+def withdraw(db: Session, user: User, case: Case, kind: str, entry_id: int) -> None:
+    """Remove an entry recorded in error; the audit keeps who withdrew what and when."""
+    model = ENTRIES.get(kind)
+    row = db.get(model, entry_id) if model else None
+    if row is None or row.case_id != case.id:
+        _audit(db, user, case.id, f"refused withdraw {kind}")
+        db.commit()
+        raise NotVisible("no such entry")
+    db.delete(row)
+    _audit(db, user, case.id, f"withdrew {kind} {entry_id}")
+    db.commit()
+
+
 def apply_retention(db: Session, today: date | None = None, keep_days: int = RETENTION_DAYS) -> int:
     """Erase names, date of birth and PNC id of cases closed more than `keep_days` ago. Returns how many."""
     cutoff = (today or date.today()) - timedelta(days=keep_days)

@@ -1,8 +1,9 @@
 """Case-management pages (justicelab.casework): the caseload, a case with its assessments, contacts,
 services and outcomes, bulk import, the director's dashboard and the one-click exports.
 
-Access: a provider's caseworker sees their provider's cases, the programme director every case, an
-analyst the dashboard only (aggregates, no names). Anything not visible answers 404, like a case that
+Access: a provider's caseworker sees their provider's cases and their provider's dashboard, the
+programme director every case and the whole programme's dashboard, an analyst that dashboard only
+(aggregates, no names). Anything not visible answers 404, like a case that
 does not exist; every view, write and refusal is audited (`casework.records`).
 """
 from __future__ import annotations
@@ -153,6 +154,18 @@ def casework_router(factory, settings, cookie: str) -> APIRouter:
                 return case_page(session, user, cred, case, 400, str(exc))
             return RedirectResponse(f"/casework/cases/{case.id}#{what}", status_code=303)
 
+    @router.post("/casework/cases/{cid}/withdraw/{kind}/{entry}")
+    async def withdraw(cid: str, kind: str, entry: int, request: Request):
+        form = await request.form()
+        with factory() as session:
+            user, _ = signed_in(request, session, ("director", "caseworker"), form)
+            case = case_of(session, user, cid, f"withdraw {kind}")
+            try:
+                records.withdraw(session, user, case, kind, entry)
+            except records.NotVisible:
+                raise HTTPException(404, "no such entry") from None
+            return RedirectResponse(f"/casework/cases/{case.id}#{kind}", status_code=303)
+
     @router.get("/casework/import", response_class=HTMLResponse)
     def import_form(request: Request):
         with factory() as session:
@@ -190,13 +203,15 @@ def casework_router(factory, settings, cookie: str) -> APIRouter:
     @router.get("/casework/dashboard", response_class=HTMLResponse)
     def director_dashboard(request: Request, as_of: str = ""):
         with factory() as session:
-            user, cred = signed_in(request, session, ("director", "analyst"))
+            user, cred = signed_in(request, session, ("director", "analyst", "caseworker"))
             day = parse_date(as_of)[0] or date.today()
-            tables = dashboard(records.caseload(session), day)
+            scope = user.organisation_id if user.role == "caseworker" else None  # a provider's own feedback
+            tables = dashboard(records.caseload(session, scope), day)
             records._audit(session, user, None, "viewed dashboard")
             session.commit()
             return page("casework_dashboard.html.j2", user=user, csrf=cred.csrf, tables=tables, as_of=day,
-                        contracts=CONTRACTS, needs=records.NEEDS)
+                        contracts=CONTRACTS, needs=records.NEEDS,
+                        provider=session.get(Organisation, scope) if scope else None)
 
     @router.get("/casework/submission.csv")
     def submission_file(request: Request):
