@@ -13,6 +13,7 @@ from justicelab.casework.export import submission_frame, write_submission
 from justicelab.casework.measures import Caseload, dashboard, per_case
 from justicelab.service.accounts import add_user
 from justicelab.service.store import Audit, connect, migrate
+from tests.test_service import pg_cluster, store_url  # noqa: F401 (fixtures: SQLite, and PostgreSQL with -m postgres)
 
 AS_OF = date(2024, 3, 31)
 D = date.fromisoformat
@@ -108,23 +109,10 @@ def test_engagement_month_boundaries():
     assert pd.isna(per_case(late, D("2024-03-30")).loc["c", "engaged_month"])
 
 
-@pytest.fixture(scope="module")
-def pg_cluster():
-    from tests.pg_cluster import cluster
-
-    with cluster() as prefix:
-        yield prefix
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def store(request, tmp_path):
+@pytest.fixture()
+def store(store_url):
     """The service store on SQLite, and (with -m postgres) on a throwaway PostgreSQL database."""
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'store.db'}"
-    else:
-        from tests.pg_cluster import new_database
-
-        url = new_database(request.getfixturevalue("pg_cluster"))
+    url = store_url
     migrate(url)
     _, factory = connect(url)
     with factory() as s:

@@ -15,30 +15,18 @@ from justicelab.service.jobs import Settings
 from justicelab.service.store import Audit
 from tests.html_tables import table
 from tests.service_client import sign_in
+from tests.test_service import pg_cluster, store_url  # noqa: F401 (fixtures: SQLite, and PostgreSQL with -m postgres)
 
 PASSWORD = "a long enough password"
 USERS = {"p1": ("cw@one.test", "caseworker", "Provider One"), "p2": ("cw@two.test", "caseworker", "Provider Two"),
          "director": ("director@prog.test", "director", None), "analyst": ("analyst@lab.test", "analyst", None)}
 
 
-@pytest.fixture(scope="module")
-def pg_cluster():
-    from tests.pg_cluster import cluster
-
-    with cluster() as prefix:
-        yield prefix
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def service(request, tmp_path):
+@pytest.fixture()
+def service(store_url, tmp_path):
     """The service on a SQLite store, and (with -m postgres) on a throwaway PostgreSQL database."""
-    url = f"sqlite:///{tmp_path / 'store.db'}"
-    if request.param == "postgresql":
-        from tests.pg_cluster import new_database
-
-        url = new_database(request.getfixturevalue("pg_cluster"))
-    app = create_app(url, Settings(database=tmp_path / "none.duckdb",
-                                                                       data_dir=tmp_path / "data"))
+    url = store_url
+    app = create_app(url, Settings(database=tmp_path / "none.duckdb", data_dir=tmp_path / "data"))
     with app.state.factory() as s:
         for email, role, org in USERS.values():
             add_user(s, email, PASSWORD, role=role, organisation=org)

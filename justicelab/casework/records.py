@@ -54,49 +54,41 @@ class Case(Base):
     created: Mapped[datetime] = mapped_column(DateTime, default=now)
 
 
-class Assessment(Base):
-    __tablename__ = "casework_assessment"
+class _Entry:
+    """What every entry on a case carries: its case, who recorded it and when."""
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     case_id: Mapped[str] = mapped_column(ForeignKey("casework_case.id"), index=True)
+    recorded_by: Mapped[str] = mapped_column(ForeignKey("user_account.id"))
+    recorded_at: Mapped[datetime] = mapped_column(DateTime, default=now)
+
+
+class Assessment(_Entry, Base):
+    __tablename__ = "casework_assessment"
     kind: Mapped[str] = mapped_column(String(10))  # screening or full
     assessed_on: Mapped[date] = mapped_column(Date)
     needs: Mapped[list] = mapped_column(JSON, default=list)  # codes from NEEDS
-    recorded_by: Mapped[str] = mapped_column(ForeignKey("user_account.id"))
-    recorded_at: Mapped[datetime] = mapped_column(DateTime, default=now)
 
 
-class Contact(Base):
+class Contact(_Entry, Base):
     __tablename__ = "casework_contact"
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    case_id: Mapped[str] = mapped_column(ForeignKey("casework_case.id"), index=True)
     contact_on: Mapped[date] = mapped_column(Date)
     mode: Mapped[str] = mapped_column(String(10))  # CONTACT_MODES
     minutes: Mapped[int] = mapped_column(Integer, default=0)
-    recorded_by: Mapped[str] = mapped_column(ForeignKey("user_account.id"))
-    recorded_at: Mapped[datetime] = mapped_column(DateTime, default=now)
 
 
-class Service(Base):
+class Service(_Entry, Base):
     """A referral to an agency, or a service the person received, for one need."""
     __tablename__ = "casework_service"
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    case_id: Mapped[str] = mapped_column(ForeignKey("casework_case.id"), index=True)
     kind: Mapped[str] = mapped_column(String(10))  # referred or received
     need: Mapped[str] = mapped_column(String(20))
     agency: Mapped[str] = mapped_column(String(100))
     service_on: Mapped[date] = mapped_column(Date)
-    recorded_by: Mapped[str] = mapped_column(ForeignKey("user_account.id"))
-    recorded_at: Mapped[datetime] = mapped_column(DateTime, default=now)
 
 
-class Outcome(Base):
+class Outcome(_Entry, Base):
     __tablename__ = "casework_outcome"
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    case_id: Mapped[str] = mapped_column(ForeignKey("casework_case.id"), index=True)
     outcome: Mapped[str] = mapped_column(String(40))
     outcome_on: Mapped[date] = mapped_column(Date)
-    recorded_by: Mapped[str] = mapped_column(ForeignKey("user_account.id"))
-    recorded_at: Mapped[datetime] = mapped_column(DateTime, default=now)
 
 
 class NotVisible(JusticeLabError):
