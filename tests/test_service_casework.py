@@ -205,6 +205,8 @@ def test_director_sees_the_dashboard_change_and_exports(service):
     assert after.loc[0, "met at gate %"] == "100.0"
     timely = table(page, "timeliness").set_index("assessment")
     assert timely.loc["screening", "on time"] == "1" and timely.loc["full", "missing"] == "1"
+    r = director.get("/casework/dashboard?as_of=31/02/2024")
+    assert r.status_code == 400 and "is not a real date" in r.text
     r = director.get("/casework/submission.csv")
     assert r.status_code == 200 and "Ashworth" in r.text and "engaged_one_month" in r.text.splitlines()[0]
 

@@ -204,7 +204,10 @@ def casework_router(factory, settings, cookie: str) -> APIRouter:
     def director_dashboard(request: Request, as_of: str = ""):
         with factory() as session:
             user, cred = signed_in(request, session, ("director", "analyst", "caseworker"))
-            day = parse_date(as_of)[0] or date.today()
+            day, problem, _ = parse_date(as_of)
+            if problem:
+                raise HTTPException(400, f"as_of: {problem}")
+            day = day or date.today()
             scope = user.organisation_id if user.role == "caseworker" else None  # a provider's own feedback
             tables = dashboard(records.caseload(session, scope), day)
             records._audit(session, user, None, "viewed dashboard")
