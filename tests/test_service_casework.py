@@ -62,11 +62,12 @@ def test_caseworker_records_and_the_other_provider_sees_nothing(service):
              "contact": {"contact_on": "2024-01-20", "mode": "gate", "minutes": "45"},
              "service": {"kind": "referred", "need": "accommodation", "agency": "Housing advice", "service_on": "2024-01-21"},
              "outcome": {"outcome": "accommodation secured", "outcome_on": "2024-01-30"},
-             "update": {"release_date": "2024-01-20", "completion": "open"}}
+             "update": {"release_date": "2024-01-20", "completion": "open", "risk_band": "medium"}}
     for what, data in posts.items():
         r = p1.post(f"/casework/cases/{cid}/{what}", data={**data, "csrf": token}, follow_redirects=False)
         assert r.status_code == 303, (what, r.text)
     page = p1.get(f"/casework/cases/{cid}").text
+    assert "<dt>Risk band</dt><dd>medium</dd>" in page  # reviewed from high
     assert "Accommodation, Finance, benefit and debt" in page and "At the gate" in page and "Housing advice" in page
     # the other provider: every case URL, read or write, answers 404 as if the case did not exist
     p2 = client(service, "p2")

@@ -216,8 +216,11 @@ def record_outcome(db: Session, user: User, case: Case, outcome: str, outcome_on
 
 
 def update_case(db: Session, user: User, case: Case, release_date: date | None = None, closed_on: date | None = None,
-                completion: str | None = None) -> Case:
-    """Record the release date, or close the case (completed, disengaged or transferred)."""
+                completion: str | None = None, risk_band: str | None = None) -> Case:
+    """Record the release date, review the risk band (it is reviewed as the work goes on), or close the
+    case (completed, disengaged or transferred)."""
+    if risk_band:
+        case.risk_band = _choice(risk_band, RISK_BANDS, "risk_band")
     if release_date is not None:
         if release_date < case.reception_date:
             raise JusticeLabError("release_date: before the reception date")

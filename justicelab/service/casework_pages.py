@@ -116,6 +116,7 @@ def casework_router(factory, settings, cookie: str) -> APIRouter:
                     services=rows(records.Service, records.Service.service_on),
                     outcomes=rows(records.Outcome, records.Outcome.outcome_on),
                     needs=records.NEEDS, modes=records.CONTACT_MODES, outcome_kinds=records.OUTCOMES,
+                    bands=records.RISK_BANDS,
                     today=date.today().isoformat())
 
     @router.get("/casework/cases/{cid}", response_class=HTMLResponse)
@@ -148,7 +149,8 @@ def casework_router(factory, settings, cookie: str) -> APIRouter:
                     records.record_outcome(session, user, case, _text(form, "outcome"), _date(form, "outcome_on"))
                 else:
                     records.update_case(session, user, case, _date(form, "release_date", False),
-                                        _date(form, "closed_on", False), _text(form, "completion") or None)
+                                        _date(form, "closed_on", False), _text(form, "completion") or None,
+                                        _text(form, "risk_band") or None)
             except JusticeLabError as exc:
                 session.rollback()
                 return case_page(session, user, cred, case, 400, str(exc))
