@@ -121,6 +121,7 @@ def test_form_errors_are_one_line_and_nothing_is_written(service):
     p1 = client(service, "p1")
     r = p1.post("/casework/cases", data={**NEW_CASE, "date_of_birth": "31/02/1990", "csrf": csrf(p1)})
     assert r.status_code == 400 and "date_of_birth" in r.text and "is not a real date" in r.text
+    assert 'value="Ashworth"' in r.text and 'value="31/02/1990"' in r.text  # what was typed is kept
     cid = open_case(p1)
     for field, value in (("sex", ""), ("risk_band", "severe"), ("reception_date", "")):
         r = p1.post("/casework/cases", data={**NEW_CASE, field: value, "csrf": csrf(p1)})

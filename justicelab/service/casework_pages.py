@@ -75,9 +75,11 @@ def casework_router(factory, settings, cookie: str) -> APIRouter:
     def providers(session) -> list[Organisation]:
         return list(session.scalars(select(Organisation).order_by(Organisation.name)).all())
 
-    def caseload_page(session, user, cred, status=200, error=None):
+    def caseload_page(session, user, cred, status=200, error=None, typed=None):
+        """The caseload; after a refused form, the form again with what was typed (never the CSRF token)."""
+        typed = {k: str(v) for k, v in (typed or {}).items() if k != "csrf"}
         return page("casework_list.html.j2", status, user=user, csrf=cred.csrf, cases=records.cases_for(session, user),
-                    providers=providers(session), bands=records.RISK_BANDS, error=error,
+                    providers=providers(session), bands=records.RISK_BANDS, error=error, typed=typed,
                     names={o.id: o.name for o in providers(session)})
 
     @router.get("/casework", response_class=HTMLResponse)
@@ -103,7 +105,7 @@ def casework_router(factory, settings, cookie: str) -> APIRouter:
                 raise HTTPException(404, "no such provider") from None
             except JusticeLabError as exc:
                 session.rollback()
-                return caseload_page(session, user, cred, 400, str(exc))
+                return caseload_page(session, user, cred, 400, str(exc), form)
             return RedirectResponse(f"/casework/cases/{case.id}", status_code=303)
 
     def case_page(session, user, cred, case, status=200, error=None):
