@@ -131,6 +131,10 @@ def test_form_errors_are_one_line_and_nothing_is_written(service):
     assert r.status_code == 400 and "no such provider" in r.text
     r = director.post("/casework/pbr-check", data={"contract": "peterborough", "csrf": csrf(director)})
     assert r.status_code == 409 and "no reoffending database" in r.text
+    for url, data in (("/casework/pbr-check", {"contract": "peter\x00borough"}),
+                      ("/casework/cases", {**NEW_CASE, "surname": "Ash\x00worth"})):
+        r = director.post(url, data={**data, "csrf": csrf(director)})
+        assert r.status_code == 400 and "NUL character" in r.text, url
     r = p1.post(f"/casework/cases/{cid}/contact", data={"contact_on": "2024-01-21", "mode": "gate", "csrf": csrf(p1)})
     assert r.status_code == 400 and "at the gate is on the release day" in r.text
     r = p1.post(f"/casework/cases/{cid}/contact", data={"contact_on": "2024-01-21", "mode": "community", "minutes": "ten",

@@ -42,8 +42,8 @@ def _date(form, field: str, required: bool = True) -> date | None:
 
 def _text(form, field: str) -> str:
     value = str(form.get(field) or "")
-    if "\x00" in value:
-        raise JusticeLabError(f"{field}: contains a NUL character")
+    if "\x00" in value:  # PostgreSQL refuses it: a clear 400 wherever the field is read
+        raise HTTPException(400, f"{field}: contains a NUL character; remove it and try again")
     return value
 
 
