@@ -487,6 +487,9 @@ from .cli_review import review as _review  # noqa: E402  (clerical review of lin
 app.command(name="review")(_review)
 from .cli_employment import app as _employment_app  # noqa: E402
 app.add_typer(_employment_app, name="employment")
+from .cli_casework import casework_app  # noqa: E402  (programme case management)
+
+app.add_typer(casework_app, name="casework")
 STORE_OPTION = typer.Option("sqlite:///justicelab-service/store.db", "--store", envvar="JUSTICELAB_STORE",
                             help="SQLAlchemy URL of the service store (SQLite file, or postgresql://...).")
 
@@ -554,7 +557,8 @@ def migrate_store(store: str = STORE_OPTION):
 def add_user(email: str = typer.Argument(...), role: str = typer.Option("organisation", "--role"),
              organisation: Optional[str] = typer.Option(None, "--organisation"),
              password: str = typer.Option(..., "--password", prompt=True, hide_input=True), store: str = STORE_OPTION):
-    """Create a user (an organisation's user, or an analyst)."""
+    """Create a user: an organisation's user, an analyst, or for case management a director or a caseworker
+    (whose --organisation is their provider)."""
     from .service.accounts import add_user as create
     from .service.store import connect, migrate
 

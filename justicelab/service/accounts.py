@@ -21,6 +21,9 @@ API_TOKEN_DAYS = 90
 # failed sign-ins: an account locks after 5 in 15 minutes, an address after 20 (many accounts tried)
 LOCK_AFTER = {"account": 5, "address": 20}
 LOCK_WINDOW = timedelta(minutes=15)
+# an organisation's user sends submissions; case management (justicelab.casework) adds the programme
+# director (every provider's cases), and provider caseworkers (their organisation is their provider)
+ROLES = ("organisation", "analyst", "director", "caseworker")
 
 
 def _digest(token: str) -> str:
@@ -38,10 +41,11 @@ def add_organisation(db: Session, name: str) -> Organisation:
 
 def add_user(db: Session, email: str, password: str, role: str = "organisation",
              organisation: str | None = None) -> User:
-    if role not in ("organisation", "analyst"):
-        raise JusticeLabError("role must be organisation or analyst")
-    if role == "organisation" and not organisation:
-        raise JusticeLabError("an organisation user needs --organisation")
+    if role not in ROLES:
+        raise JusticeLabError(f"role must be one of {', '.join(ROLES)}")
+    if role in ("organisation", "caseworker") and not organisation:
+        raise JusticeLabError(f"a{'n organisation' if role == 'organisation' else ' caseworker'} user needs --organisation"
+                              + (" (their provider)" if role == "caseworker" else ""))
     if len(password) < 10:
         raise JusticeLabError("passwords need at least 10 characters")
     org = add_organisation(db, organisation) if organisation else None

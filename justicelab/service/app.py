@@ -27,7 +27,7 @@ from ..report.public import PUBLIC_DIR, PUBLIC_FILES, publish
 log = logging.getLogger("justicelab.service")
 COOKIE = "jl_session"
 LOGIN_COOKIE = "jl_login"  # pre-session CSRF token: a cross-site form cannot sign a victim in
-UPLOADS = ("/submissions", "/api/submissions")
+UPLOADS = ("/submissions", "/api/submissions", "/casework/import")  # bodies over the form cap: checked first
 REPORT_FILES = {"report.html": "text/html", "report.pdf": "application/pdf",
                 "annex.xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
 PAGES = Environment(loader=PackageLoader("justicelab.service", "templates"), autoescape=select_autoescape(["j2"]))
@@ -163,6 +163,8 @@ def create_app(store_url: str, settings: Settings) -> FastAPI:
         user, cred = who
         if user.role == "analyst":
             return RedirectResponse("/review", status_code=303)
+        if user.role in ("director", "caseworker"):  # programme case management (justicelab.casework)
+            return RedirectResponse("/casework", status_code=303)
         subs = session.scalars(select(Submission).where(Submission.organisation_id == user.organisation_id)
                                .order_by(Submission.created.desc())).all()
         org = session.get(Organisation, user.organisation_id)
@@ -306,6 +308,9 @@ def create_app(store_url: str, settings: Settings) -> FastAPI:
     from ..local.service import local_router  # statistics by area (docs/local.md)
 
     app.include_router(local_router(factory, settings, COOKIE))
+    from .casework_pages import casework_router  # programme case management
+
+    app.include_router(casework_router(factory, settings, COOKIE))
     return app
 
 

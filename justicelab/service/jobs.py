@@ -43,6 +43,7 @@ class Settings:
     secure_cookies: bool = False  # session cookies marked Secure (always, when a request arrives over HTTPS)
     body_seconds: float = 120.0  # a request body still arriving after this is refused (slow clients)
     max_inflated_bytes: int = 60_000_000  # an xlsx once unzipped (a decompression bomb is refused unread)
+    casework_retention_days: int = 730  # case management: identifiers erased this long after a case closes
 
     def limits(self):
         """What a worker will read of an upload: rows, cells, inflated size and problems kept."""
@@ -289,6 +290,10 @@ def sweep(factory: sessionmaker, settings: Settings, grace: timedelta = ORPHAN_G
             if folder.name not in known and folder.stat().st_mtime < cutoff:
                 shutil.rmtree(folder, ignore_errors=True)
                 mended += 1
+    from ..casework.records import apply_retention  # case management's retention, on the same schedule
+
+    with factory() as db:
+        mended += apply_retention(db, keep_days=settings.casework_retention_days)
     return mended
 
 

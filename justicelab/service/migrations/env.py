@@ -4,6 +4,7 @@ from alembic import context
 from sqlalchemy import create_engine
 
 from justicelab.service.store import Base
+import justicelab.casework.records  # noqa: F401  (its tables are in Base.metadata too)
 
 config = context.config
 
