@@ -485,10 +485,10 @@ app.add_typer(service_app, name="service")
 from .cli_review import review as _review  # noqa: E402  (clerical review of linkage)
 
 app.command(name="review")(_review)
-from .cli_employment import app as _employment_app  # noqa: E402
-app.add_typer(_employment_app, name="employment")
+from .cli_employment import app as _employment_app  # noqa: E402  (DWP/MoJ data share)
 from .cli_casework import casework_app  # noqa: E402  (programme case management)
 
+app.add_typer(_employment_app, name="employment")
 app.add_typer(casework_app, name="casework")
 STORE_OPTION = typer.Option("sqlite:///justicelab-service/store.db", "--store", envvar="JUSTICELAB_STORE",
                             help="SQLAlchemy URL of the service store (SQLite file, or postgresql://...).")
