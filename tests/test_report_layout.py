@@ -125,11 +125,12 @@ def rendered(request, tmp_path_factory):
         results["analyses"] = [a for a in results["analyses"] if not a.get("subgroup")]
     out = tmp_path_factory.mktemp(name)
     paths = build.write_report(results, out)
-    return paths, paths["html"].read_text(encoding="utf-8"), max_pages
+    label = f"report-{name.replace('_', '-')}" if sub_analyses else None  # the reports as published
+    return paths, paths["html"].read_text(encoding="utf-8"), max_pages, label
 
 
 def test_everything_fits_its_page_and_no_row_splits(rendered):
-    _, html, max_pages = rendered
+    _, html, max_pages, _ = rendered
     problems, pages = layout_problems(html)
     assert not problems, problems[:10]
     assert pages <= max_pages
@@ -138,7 +139,7 @@ def test_everything_fits_its_page_and_no_row_splits(rendered):
 def test_verdict_on_page_one_and_tagged_alt_text(rendered):
     import pypdfium2 as pdfium
 
-    paths, html, _ = rendered
+    paths, html, _, _ = rendered
     pdf = pdfium.PdfDocument(str(paths["pdf"]))
     first = pdf[0].get_textpage().get_text_range()
     assert "The overall results show" in first and "At a glance" in first
@@ -172,3 +173,24 @@ def test_layout_check_catches_blank_pages_and_orphans():
     kept = f"{filler}<h2 style='margin: 0; break-after: avoid'>Results</h2><p>body</p>"
     problems, _ = layout_problems(f"<html><head>{style}</head><body>{kept}</body></html>")
     assert not [p for p in problems if "orphaned" in p], problems
+
+
+def test_pages_rendered_for_review(rendered):
+    """The demo and peer-mentoring reports as PNG pages in test-artefacts/ (CI keeps them for a reader)."""
+    import importlib.util
+
+    import pypdfium2 as pdfium
+
+    paths, _, max_pages, label = rendered
+    if label is None:
+        pytest.skip("a variant for the page limit only")
+    root = Path(__file__).resolve().parent.parent
+    spec = importlib.util.spec_from_file_location("report_pages", root / "scripts" / "report_pages.py")
+    pages = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(pages)
+    folder = root / "test-artefacts" / label
+    for old in folder.glob("page-*.png"):
+        old.unlink()
+    count = pages.render(paths["pdf"], folder)
+    assert count == len(pdfium.PdfDocument(str(paths["pdf"]))) <= max_pages
+    assert len(list(folder.glob("page-*.png"))) == count
