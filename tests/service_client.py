@@ -1,4 +1,5 @@
-"""Signing in to the web service from tests: the login form carries a CSRF token from GET /login."""
+"""Signing in to the web service from tests: the login form carries a CSRF token from GET /login
+(TestClient), and a real browser fills in the form as a person would (Playwright)."""
 from __future__ import annotations
 
 import re
@@ -14,3 +15,13 @@ def sign_in(client: TestClient, email: str, password: str, **headers):
     """POST the login form as a browser would (token first); returns the response, not following redirects."""
     return client.post("/login", data={"email": email, "password": password, "login_csrf": login_token(client)},
                        headers=headers, follow_redirects=False)
+
+
+def browser_sign_in(browser, base: str, email: str, password: str, **context):
+    """A new browser context (`context`: Playwright's options, e.g. viewport) signed in through the form."""
+    page = browser.new_context(**context).new_page()
+    page.goto(f"{base}/login")
+    page.fill("#email", email)
+    page.fill("#password", password)
+    page.click("button[type=submit]")
+    return page

@@ -10,6 +10,7 @@ from justicelab.service.accounts import add_user
 from justicelab.service.app import create_app
 from justicelab.service.jobs import Settings
 from tests.html_tables import table
+from tests.service_client import browser_sign_in
 from tests.test_service import live_server
 
 PASSWORD = "a long enough password"
@@ -35,12 +36,7 @@ def test_casework_journey(tmp_path):
         browser = pw.chromium.launch(executable_path=chromium, args=["--no-sandbox", "--disable-gpu"])
 
         def sign_in(email, viewport=None):
-            page = browser.new_context(viewport=viewport).new_page()
-            page.goto(f"{base}/login")
-            page.fill("#email", email)
-            page.fill("#password", PASSWORD)
-            page.click("button[type=submit]")
-            return page
+            return browser_sign_in(browser, base, email, PASSWORD, viewport=viewport)
 
         def overall(page):
             page.goto(f"{base}/casework/dashboard?as_of=2024-03-31")

@@ -20,7 +20,7 @@ from justicelab.service.app import create_app
 from justicelab.service.jobs import Settings, work
 from justicelab.service.store import Audit, Job, Submission
 from tests.fixtures import synthetic_db
-from tests.service_client import sign_in
+from tests.service_client import browser_sign_in, sign_in
 
 PASSWORD = "a long enough password"
 
@@ -366,12 +366,7 @@ def test_browser_journey(service, good_file, tmp_path):
         browser_ = pw.chromium.launch(executable_path=chromium, args=["--no-sandbox", "--disable-gpu"])
 
         def sign_in(email):
-            page = browser_.new_context(accept_downloads=True).new_page()
-            page.goto(f"{base}/login")
-            page.fill("#email", email)
-            page.fill("#password", PASSWORD)
-            page.click("button[type=submit]")
-            return page
+            return browser_sign_in(browser_, base, email, PASSWORD, accept_downloads=True)
         org = sign_in("a@org.test")
         org.fill("#programme", "Link workers (errors)")
         org.set_input_files("#file", str(bad))

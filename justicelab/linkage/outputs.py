@@ -50,7 +50,7 @@ def flow_boxes(attrition: pd.DataFrame) -> list[tuple[str, bool]]:
         main = rec.step in ("submitted", "treatment_group")
         pct = "" if rec.step == "submitted" else f" ({_pct(rec.percent_of_submitted)})"
         who = "person" if rec.people == 1 else "people"
-        boxes.append((f"{rec.people:,} {rec.description}{pct if rec.step != 'submitted' else ''}" if main
+        boxes.append((f"{rec.people:,} {rec.description}{pct}" if main
                       else f"{rec.people:,} {who}{pct} excluded: {rec.description}", main))
     return boxes
 

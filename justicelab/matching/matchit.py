@@ -129,7 +129,7 @@ def _match_set_weights(matches: dict[int, list[int]], n: int, replace: bool) -> 
     weights[focal], sub[focal] = 1.0, np.arange(len(focal))
     # summed in set order (focal row order), as MatchIt's running sum: the same floating-point result
     in_order = np.argsort(sets, kind="stable")
-    weights += np.bincount(controls[in_order], weights=1.0 / sizes[by_row][sets[in_order]], minlength=n)
+    weights += np.bincount(controls[in_order], weights=np.repeat(1.0 / sizes, sizes)[in_order], minlength=n)
     if not replace:
         sub[controls] = sets
     return weights, sub

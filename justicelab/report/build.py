@@ -142,12 +142,11 @@ def _matching_summary(a: dict) -> dict:
 def _matching_summaries(analyses: list[dict]) -> dict:
     """Each analysis's balance in words; adaptations made in every analysis are listed once, not per analysis."""
     matching = [_matching_summary(a) for a in analyses]
+    if len(matching) < 2:
+        return {"matching": matching, "common_adaptations": []}
     common = [line for line in matching[0]["adaptations"] if all(line in m["adaptations"] for m in matching)]
-    if len(matching) > 1:
-        for m in matching:
-            m["adaptations"] = [line for line in m["adaptations"] if line not in common]
-    else:
-        common = []
+    for m in matching:
+        m["adaptations"] = [line for line in m["adaptations"] if line not in common]
     return {"matching": matching, "common_adaptations": common}
 
 
