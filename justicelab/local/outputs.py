@@ -26,6 +26,14 @@ def render_html(results: dict) -> str:
     return TEMPLATES.get_template("local.html.j2").render(r=results, notes=NOTES)
 
 
+def render_body(results: dict, chart_src: str = "tracking.png") -> str:
+    """The report's content without its page (the service shows it inside its own layout)."""
+    if "series" in results:  # cohort tracking
+        return TEMPLATES.get_template("tracking_body.html.j2").render(r=results, chart_src=chart_src,
+                                                                     chart_alt=tracking_alt(results["series"]))
+    return TEMPLATES.get_template("local_body.html.j2").render(r=results, notes=NOTES)
+
+
 def write_workbook(results: dict, path: Path) -> Path:
     wb = Workbook()
     cover = wb.active
@@ -70,14 +78,17 @@ def write_outputs(results: dict, out: Path, pdf: bool = True) -> dict[str, Path]
     return paths
 
 
-def write_tracking(results: dict, out: Path) -> dict[str, Path]:
-    """Cohort tracking: tracking.json, tracking.html and tracking.xlsx."""
+def write_tracking(results: dict, out: Path, pdf: bool = False) -> dict[str, Path]:
+    """Cohort tracking: tracking.json, tracking.html and tracking.xlsx (and tracking.pdf)."""
     out.mkdir(parents=True, exist_ok=True)
     paths = {"results": out / "tracking.json", "html": out / "tracking.html", "xlsx": out / "tracking.xlsx"}
     paths["results"].write_text(json.dumps(results, indent=2, sort_keys=True, default=str) + "\n", encoding="utf-8")
     paths["chart"], alt = tracking_chart(results["series"], out / "tracking.png")
-    paths["html"].write_text(TEMPLATES.get_template("tracking.html.j2").render(r=results, chart_alt=alt),
-                             encoding="utf-8")
+    html = TEMPLATES.get_template("tracking.html.j2").render(r=results, chart_alt=alt)
+    paths["html"].write_text(html, encoding="utf-8")
+    if pdf:
+        from ..report.build import write_pdf
+        paths["pdf"] = write_pdf(html, out / "tracking.pdf", out)
     wb = Workbook()
     wb.active.title = "Cover"
     wb.active["A1"] = results["title"]
@@ -109,7 +120,10 @@ def tracking_chart(series: list[dict], path: Path) -> tuple[Path, str]:
     fig.tight_layout()
     fig.savefig(path)
     plt.close(fig)
+    return path, tracking_alt(series)
+
+
+def tracking_alt(series: list[dict]) -> str:
     peak = max(series, key=lambda s: s["scheme"])
-    alt = (f"Offences per person by month from selection: the scheme peaks at {peak['scheme']:.2f} in month "
-           f"{peak['month']}; the matched comparison follows the same path before selection.")
-    return path, alt
+    return (f"Offences per person by month from selection: the scheme peaks at {peak['scheme']:.2f} in month "
+            f"{peak['month']}; the matched comparison follows the same path before selection.")
