@@ -168,4 +168,7 @@ def run_tracking(engine: Engine, scheme: pd.DataFrame, db_path: Path | None = No
                "series": r["series"].to_dict(orient="records")}
     for k in ("scheme_people", "matched_people", "comparison_people"):
         results[k] = published_count(results[k])
+    results["verdict"] = ("fewer offences than the matched comparison" if r["effect_high"] < 0 else
+                          "more offences than the matched comparison" if r["effect_low"] > 0 else
+                          "not distinguishable from the matched comparison")
     return results
