@@ -306,6 +306,11 @@ def test_area_statistics_inside_the_layout(service):
     page = a.get("/local?by=region&start=2019-01-01&end=2019-12-31")
     assert page.status_code == 200 and "Sign out" in page.text and 'id="area-form"' in page.text
     assert "England and Wales" in page.text and "2019-01-01" in page.text
+    src = re.search(r'<img src="([^"]+)" alt="Proven reoffending rate by quarterly cohort: England and Wales from \d+%',
+                    page.text).group(1).replace("&amp;", "&")
+    png = a.get(src)
+    assert png.status_code == 200 and png.content[:4] == b"\x89PNG"
+    assert TestClient(app).get(src, follow_redirects=False).status_code == 303  # signed-in users only
     bad = a.get("/local?by=region&start=2019-01-01")
     assert bad.status_code == 400 and "give both from and to" in bad.text and "Sign out" in bad.text
 

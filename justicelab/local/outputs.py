@@ -127,3 +127,37 @@ def tracking_alt(series: list[dict]) -> str:
     peak = max(series, key=lambda s: s["scheme"])
     return (f"Offences per person by month from selection: the scheme peaks at {peak['scheme']:.2f} in month "
             f"{peak['month']}; the matched comparison follows the same path before selection.")
+
+
+def _trend_lines(results: dict) -> list[tuple[str, pd.Series, pd.Series]]:
+    """England and Wales and the chosen area: (name, quarters, published rate %; a withheld quarter is NaN)."""
+    rows = pd.DataFrame(results["trends"]["rows"])
+    names = ["England and Wales"] + list(results.get("area", {}).values())
+    return [(n, rows.loc[rows["area"] == n, "quarter"],
+             pd.to_numeric(rows.loc[rows["area"] == n, "proportion_reoffending_pct"], errors="coerce")) for n in names]
+
+
+def trend_alt(results: dict) -> str:
+    said = [f"{n} from {r.dropna().iloc[0]:.0f}% to {r.dropna().iloc[-1]:.0f}%"
+            for n, _, r in _trend_lines(results) if r.notna().any()]
+    return "Proven reoffending rate by quarterly cohort: " + ("; ".join(said) or "no published rates") + "."
+
+
+def trend_chart(results: dict, path: Path) -> tuple[Path, str]:
+    """Proven reoffending rate by quarter, a line each for England and Wales and the chosen area."""
+    import matplotlib.pyplot as plt
+
+    from ..report.charts import BLUE, GREY
+
+    fig, ax = plt.subplots(figsize=(6.5, 3.0), dpi=110)
+    for i, (name, quarters, rate) in enumerate(_trend_lines(results)):
+        ax.plot(quarters, rate, color=BLUE if i else GREY, linestyle="-" if i else "--", marker="o", label=name)
+    ax.set_ylabel("reoffending rate (%)")
+    ax.set_ylim(bottom=0)
+    ax.tick_params(axis="x", labelsize=7, rotation=45)
+    ax.spines[["top", "right"]].set_visible(False)
+    ax.legend(frameon=False, fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+    return path, trend_alt(results)

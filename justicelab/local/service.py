@@ -19,6 +19,7 @@ import json
 import secrets
 from datetime import date
 from pathlib import Path
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, File, HTTPException, Request, UploadFile
 from fastapi.concurrency import run_in_threadpool
@@ -76,7 +77,7 @@ def local_router(factory, settings, cookie: str) -> APIRouter:
     from ..service.jobs import enqueue_evaluation
     from ..service.store import Audit, LocalEvaluation, Submission, new_id
     from .cohort_file import read_people, read_scheme
-    from .outputs import render_body
+    from .outputs import render_body, trend_alt
     from .run import LocalConfig, run_local
 
     router = APIRouter()
@@ -151,14 +152,31 @@ def local_router(factory, settings, cookie: str) -> APIRouter:
             user, cred = signed_in(request, session)
         query = {"by": by, "area": area or "", "start": start or "", "end": end or ""}
         try:
-            body = render_body(results(by, area, start, end))
-            error, status = None, 200
+            r = results(by, area, start, end)
+            body, error, status = render_body(r), None, 200
+            chart = {"src": "/local/trend.png?" + urlencode({k: v for k, v in query.items() if v}),
+                     "alt": trend_alt(r)}
         except HTTPException as exc:
             if exc.status_code != 400:
                 raise
-            body, error, status = "", exc.detail, 400
+            body, error, status, chart = "", exc.detail, 400, None
         return page("local_areas.html.j2", status, user=user, csrf=cred.csrf, body=body, error=error, q=query,
-                    levels=LEVELS)
+                    levels=LEVELS, chart=chart)
+
+    @router.get("/local/trend.png")
+    def trend_png(request: Request, by: str = "local_authority", area: str | None = None,
+                  start: str | None = None, end: str | None = None):
+        import tempfile
+
+        from fastapi.responses import Response
+
+        from .outputs import trend_chart
+
+        with factory() as session:
+            signed_in(request, session)
+        with tempfile.TemporaryDirectory() as tmp:
+            path, _ = trend_chart(results(by, area, start, end), Path(tmp) / "trend.png")
+            return Response(path.read_bytes(), media_type="image/png")
 
     @router.get("/api/local")
     def local_api(request: Request, by: str = "local_authority", area: str | None = None,
