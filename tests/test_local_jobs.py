@@ -9,6 +9,7 @@ import re
 
 import pandas as pd
 import pytest
+from hypothesis import given, strategies as st
 from fastapi.testclient import TestClient
 from openpyxl import load_workbook
 from sqlalchemy import select
@@ -184,7 +185,7 @@ def test_demand_journey_matches_the_cli(service, db, tmp_path):
 
 
 def test_a_submissions_linked_people_are_a_cohort(service, cohort_2019):
-    """An analysed submission's treatment group (the linkage's output file) is the cohort, as uploaded."""
+    """An analysed submission's treatment group (the linkage's output file), with an uploaded file, is the cohort."""
     app, settings, tokens = service
     a = browser(app, "a")
     with app.state.factory() as s:
@@ -196,9 +197,12 @@ def test_a_submissions_linked_people_are_a_cohort(service, cohort_2019):
         sid = sub.id
     group = settings.data_dir / "work" / sid
     group.mkdir(parents=True)
-    cohort_2019[["person_id"]].assign(intervention_start="2019-01-01").to_csv(group / "treatment_group.csv", index=False)
+    cohort_2019[["person_id"]].head(200).assign(intervention_start="2019-01-01").to_csv(group / "treatment_group.csv",
+                                                                                      index=False)
     assert "Link workers" in a.get("/local/evaluations").text
-    r = ask(a, {"kind": "predicted", "submission": sid, "from": "2019-01-01", "to": "2019-12-31"})
+    # the submission's 200 people and a file of 150 (50 of them the same people): 300 in all
+    r = ask(a, {"kind": "predicted", "submission": sid, "from": "2019-01-01", "to": "2019-12-31"},
+            ("more.csv", csv_bytes(cohort_2019[["person_id"]].tail(150))))
     assert r.status_code == 303, r.text
     work(app.state.factory, settings, once=True)
     eid = r.headers["location"].rsplit("/", 1)[1]
@@ -255,6 +259,8 @@ BAD = [
     ({"kind": "demand", "level": "local_authority", "area": "Southwark"}, None, "give both baseline from and baseline to"),
     ({"kind": "demand", "level": "borough", "area": "X"}, None, "demand needs an area"),
     ({"kind": "oracle"}, None, "kind: choose one of"),
+    ({"kind": "demand", "level": "region", "area": "London", "baseline_from": "2017-01-01", "baseline_to": "2017-12-31"},
+     ("p.csv", b"person_id\n1\n"), "demand is for an area, not a cohort"),
 ]
 
 
@@ -328,3 +334,46 @@ def test_migration_matches_the_models(tmp_path):
     with engine.connect() as conn:
         diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
     assert [x for x in diff if any(k in str(x) for k in ("local_evaluation", "evaluation_id", "submission_id"))] == []
+
+
+@given(st.integers(min_value=0, max_value=10_000))
+def test_published_counts_are_never_1_to_10(n):
+    """Tracking's people counts as published (scheme, matched and comparison people): [c] exactly for 1 to
+    10, else a multiple of 5 within 2.5 of the truth."""
+    from justicelab.local.run import published_count
+
+    shown = published_count(n)
+    if 1 <= n <= 10:
+        assert shown == "[c]"
+    else:
+        assert shown % 5 == 0 and abs(shown - n) <= 2.5
+
+
+@pytest.mark.slow
+def test_a_real_submission_feeds_a_local_evaluation(tmp_path_factory, tmp_path):
+    """End to end: a synthetic programme's submission is validated, linked and analysed by the worker; its
+    treatment group is then the cohort of predicted against actual and of cohort tracking."""
+    from justicelab.data.synth.submission import write_submission
+
+    db = synthetic_db(tmp_path_factory, 200_000, 41)  # the database of tests/test_service.py
+    good = write_submission(db, "link-worker", tmp_path / "good.csv", seed=3)["submission"]
+    settings = Settings(database=db, data_dir=tmp_path / "data", retention_days=30)
+    app = create_app(f"sqlite:///{tmp_path / 'store.db'}", settings)
+    with app.state.factory() as s:
+        add_user(s, "a@org.test", PASSWORD, organisation="Org A")
+    a = browser(app, "a")
+    home = a.get("/").text
+    csrf = re.search(r'name="csrf" value="([^"]+)"', home).group(1)
+    with open(good, "rb") as fh:
+        r = a.post("/submissions", data={"programme": "Link workers", "csrf": csrf}, files={"file": ("good.csv", fh)})
+    sid = r.url.path.rsplit("/", 1)[1]
+    work(app.state.factory, settings, once=True)
+    members = pd.read_csv(settings.data_dir / "work" / sid / "treatment_group.csv")
+    assert f'value="{sid}"' in a.get("/local/evaluations").text
+    urls = [ask(a, {"kind": kind, "submission": sid}).headers["location"] for kind in ("predicted", "tracking")]
+    work(app.state.factory, settings, once=True)
+    for url in urls:
+        page = a.get(url).text
+        assert 'id="status">done' in page or "returned" in page, page[-800:]
+    predicted = a.get(f"{urls[0]}/files/results.json").json()["prediction"]
+    assert predicted["people_supplied"] == members["person_id"].nunique()

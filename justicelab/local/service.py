@@ -194,7 +194,8 @@ def local_router(factory, settings, cookie: str) -> APIRouter:
             raise JusticeLabError(f"submission {sub.programme!r}: its linked people were deleted under the retention "
                                   "policy; upload a file of person_id instead")
         group = pd.read_csv(path, dtype=str)
-        return pd.DataFrame({"person_id": group["person_id"], "selection_date": group.get("intervention_start")})
+        return pd.DataFrame({"person_id": pd.to_numeric(group["person_id"]),
+                             "selection_date": group.get("intervention_start")})
 
     def usable_submissions(session, user) -> list[Submission]:
         subs = session.scalars(select(Submission).where(Submission.organisation_id == user.organisation_id,
@@ -206,6 +207,11 @@ def local_router(factory, settings, cookie: str) -> APIRouter:
     def cohort(session, user, kind: str, form: dict, upload: tuple[str, bytes] | None, work: Path) -> Path | None:
         """The cohort file the job reads (person_id, and selection_date for tracking), from the chosen
         submission and/or the upload, checked here so a bad file is refused at once by row and column."""
+        sid = str(form.get("submission") or "")
+        if kind == "demand":
+            if upload is not None or sid:
+                raise JusticeLabError("demand is for an area, not a cohort: leave the submission and the file empty")
+            return None
         parts = []
         if upload is not None:
             name, data = upload
@@ -213,19 +219,18 @@ def local_router(factory, settings, cookie: str) -> APIRouter:
             raw.write_bytes(data)
             try:
                 if kind == "tracking":
-                    parts.append(read_scheme(raw, name).rename(columns={"event_date": "selection_date"}))
+                    scheme = read_scheme(raw, name)
+                    parts.append(pd.DataFrame({"person_id": scheme["person_id"],
+                                               "selection_date": scheme["event_date"].dt.strftime("%Y-%m-%d")}))
                 else:
                     parts.append(pd.DataFrame({"person_id": read_people(raw, name)}))
             finally:
                 raw.unlink(missing_ok=True)
-        sid = str(form.get("submission") or "")
         if sid:
             sub = session.get(Submission, sid) if _is_id(sid) else None
             if sub is None or sub.organisation_id != user.organisation_id or sub.status not in DONE:
                 raise JusticeLabError("submission: choose one of your organisation's analysed submissions")
             parts.append(linked_people(sub))
-        if kind == "demand":
-            return None
         if not parts:
             raise JusticeLabError("cohort: choose a submission or upload a file of person_id"
                                   + (" and selection_date" if kind == "tracking" else ""))
