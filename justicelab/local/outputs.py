@@ -114,12 +114,7 @@ def tracking_chart(series: list[dict], path: Path) -> tuple[Path, str]:
     ax.axvline(-0.5, color="black", linewidth=0.8)
     ax.set_xlabel("months from selection")
     ax.set_ylabel("offences per person")
-    ax.set_ylim(bottom=0)
-    ax.spines[["top", "right"]].set_visible(False)
-    ax.legend(frameon=False, fontsize=8)
-    fig.tight_layout()
-    fig.savefig(path)
-    plt.close(fig)
+    _finish(fig, ax, path)
     return path, tracking_alt(series)
 
 
@@ -153,11 +148,18 @@ def trend_chart(results: dict, path: Path) -> tuple[Path, str]:
     for i, (name, quarters, rate) in enumerate(_trend_lines(results)):
         ax.plot(quarters, rate, color=BLUE if i else GREY, linestyle="-" if i else "--", marker="o", label=name)
     ax.set_ylabel("reoffending rate (%)")
-    ax.set_ylim(bottom=0)
     ax.tick_params(axis="x", labelsize=7, rotation=45)
+    _finish(fig, ax, path)
+    return path, trend_alt(results)
+
+
+def _finish(fig, ax, path: Path) -> None:
+    """The local charts' common style (y from 0, no top or right spine, a plain legend), saved and closed."""
+    import matplotlib.pyplot as plt
+
+    ax.set_ylim(bottom=0)
     ax.spines[["top", "right"]].set_visible(False)
     ax.legend(frameon=False, fontsize=8)
     fig.tight_layout()
     fig.savefig(path)
     plt.close(fig)
-    return path, trend_alt(results)
