@@ -1,8 +1,9 @@
 """Playwright in Debian's Chromium (marker `browser`): an organisation's user follows "Local areas" from the
 navigation, asks for predicted against actual for an uploaded cohort, waits for the worker, reads the result
-inside the layout and downloads its results JSON; another organisation's user gets "no such local evaluation"."""
+inside the layout (screenshot: test-artefacts/local-evaluation.png) and downloads its results JSON; another organisation's user gets "no such local evaluation"."""
 import json
 import shutil
+from pathlib import Path
 
 import pytest
 
@@ -54,6 +55,9 @@ def test_local_evaluation_journey(tmp_path_factory, tmp_path):
         assert a.inner_text("#status") == "done"
         text = a.inner_text("#report")
         assert "not distinguishable from predicted" in text and "regression to the mean" in text
+        art = Path(__file__).resolve().parent.parent / "test-artefacts"
+        art.mkdir(exist_ok=True)
+        a.screenshot(path=str(art / "local-evaluation.png"), full_page=True)
         link = a.get_attribute("#downloads a >> nth=0", "href")
         results = json.loads(a.request.get(base + link).body())
         assert results["prediction"]["people_supplied"] == 200

@@ -274,6 +274,7 @@ def test_bad_requests_are_refused_by_row_and_column_and_nothing_is_queued(servic
         r = ask(a, data, file)
         assert r.status_code == 400 and message in r.text.replace("&#39;", "'"), (message, r.text[-500:])
         assert "Traceback" not in r.text and 'id="evaluation-form"' in r.text  # the form again, with the reason
+    assert a.post("/local/evaluations", data={"kind": "demand"}).status_code == 403  # no CSRF token
     auth = {"Authorization": f"Bearer {tokens['a']}"}
     r = TestClient(app).post("/api/local/evaluations", data={"kind": "tracking"},
                              files={"file": ("s.csv", b"person_id,selection_date\nx,2016-01-01\n")}, headers=auth)
@@ -314,6 +315,7 @@ def test_area_statistics_inside_the_layout(service):
     page = a.get("/local?by=region&start=2019-01-01&end=2019-12-31")
     assert page.status_code == 200 and "Sign out" in page.text and 'id="area-form"' in page.text
     assert "England and Wales" in page.text and "2019-01-01" in page.text
+    assert re.findall(r'<th scope="col">([^<]+)</th>', page.text)[:3] == ["region", "offenders", "reoffenders"]
     src = re.search(r'<img src="([^"]+)" alt="Proven reoffending rate by quarterly cohort: England and Wales from \d+%',
                     page.text).group(1).replace("&amp;", "&")
     png = a.get(src)
@@ -410,3 +412,33 @@ def test_the_sweeper_still_mends_submissions_while_a_local_job_waits(service, tm
         s.get(Submission, sid).status = "failed"  # leave nothing for the other tests' workers
         s.commit()
     work(app.state.factory, settings, once=True)  # the demand job runs
+
+
+def test_a_worker_killed_mid_evaluation_is_rerun_to_the_end(service, cohort_2019):
+    """The worker process dies (SIGKILL) after writing the outputs, before recording the end: the job is
+    claimed again once its heartbeat is stale and the evaluation completes."""
+    import os
+    import subprocess
+    import sys
+
+    app, settings, _ = service
+    a = browser(app, "a")
+    url = ask(a, {"kind": "predicted", "from": "2019-01-01", "to": "2019-12-31"},
+              ("c.csv", csv_bytes(cohort_2019[["person_id"]]))).headers["location"]
+    store = f"sqlite:///{settings.data_dir.parent / 'store.db'}"
+    done = subprocess.run([sys.executable, "-m", "justicelab.cli", "worker", "--db", str(settings.database), "--data",
+                           str(settings.data_dir), "--store", store, "--once"], capture_output=True, timeout=300,
+                          env={**os.environ, "JUSTICELAB_CRASH_AT": "local-written"})
+    assert done.returncode == -9, done.stderr[-2000:]
+    eid = url.rsplit("/", 1)[1]
+    with app.state.factory() as s:
+        job = s.scalar(select(Job).where(Job.evaluation_id == eid))
+        assert job.state == "running" and s.get(LocalEvaluation, eid).status == "running"
+        job.heartbeat = job.heartbeat.replace(year=2000)  # as if 30 s had passed without a heartbeat
+        s.commit()
+    assert 'id="status">running' in a.get(url).text
+    work(app.state.factory, settings, once=True)  # the restarted worker
+    with app.state.factory() as s:
+        job = s.scalar(select(Job).where(Job.evaluation_id == eid))
+        assert job.state == "done" and job.attempts == 2
+    assert 'id="status">done' in a.get(url).text and a.get(f"{url}/files/local.pdf").content[:4] == b"%PDF"

@@ -23,15 +23,16 @@ NOTES = [
 
 
 def render_html(results: dict) -> str:
-    return TEMPLATES.get_template("local.html.j2").render(r=results, notes=NOTES)
+    return TEMPLATES.get_template("local.html.j2").render(r=results, notes=NOTES, tables=True)
 
 
-def render_body(results: dict, chart_src: str = "tracking.png") -> str:
-    """The report's content without its page (the service shows it inside its own layout)."""
+def render_body(results: dict, chart_src: str = "tracking.png", tables: bool = True) -> str:
+    """The report's content without its page (the service shows it inside its own layout); without
+    `tables`, the tables by area and quarter are left out (an evaluation's page leads with its result)."""
     if "series" in results:  # cohort tracking
         return TEMPLATES.get_template("tracking_body.html.j2").render(r=results, chart_src=chart_src,
                                                                      chart_alt=tracking_alt(results["series"]))
-    return TEMPLATES.get_template("local_body.html.j2").render(r=results, notes=NOTES)
+    return TEMPLATES.get_template("local_body.html.j2").render(r=results, notes=NOTES, tables=tables)
 
 
 def write_workbook(results: dict, path: Path) -> Path:
@@ -68,7 +69,7 @@ def write_workbook(results: dict, path: Path) -> Path:
 def write_outputs(results: dict, out: Path, pdf: bool = True) -> dict[str, Path]:
     out.mkdir(parents=True, exist_ok=True)
     paths = {"results": out / "results.json", "html": out / "local.html", "xlsx": out / "local.xlsx"}
-    paths["results"].write_text(json.dumps(results, indent=2, sort_keys=True, default=str) + "\n", encoding="utf-8")
+    paths["results"].write_text(json.dumps(results, indent=2, default=str) + "\n", encoding="utf-8")
     html = render_html(results)
     paths["html"].write_text(html, encoding="utf-8")
     write_workbook(results, paths["xlsx"])
@@ -82,7 +83,7 @@ def write_tracking(results: dict, out: Path, pdf: bool = False) -> dict[str, Pat
     """Cohort tracking: tracking.json, tracking.html and tracking.xlsx (and tracking.pdf)."""
     out.mkdir(parents=True, exist_ok=True)
     paths = {"results": out / "tracking.json", "html": out / "tracking.html", "xlsx": out / "tracking.xlsx"}
-    paths["results"].write_text(json.dumps(results, indent=2, sort_keys=True, default=str) + "\n", encoding="utf-8")
+    paths["results"].write_text(json.dumps(results, indent=2, default=str) + "\n", encoding="utf-8")
     paths["chart"], alt = tracking_chart(results["series"], out / "tracking.png")
     html = TEMPLATES.get_template("tracking.html.j2").render(r=results, chart_alt=alt)
     paths["html"].write_text(html, encoding="utf-8")

@@ -1,6 +1,6 @@
 """Local areas in the web service (docs/local.md), inside the service's layout.
 
-GET  /local?by=LEVELS[&area=LEVEL=NAME][&from=&to=]  area statistics (tables and trends), for signed-in users
+GET  /local?by=LEVELS[&area=LEVEL=NAME][&start=&end=]  area statistics (tables and trends), for signed-in users
 GET  /api/local?...                                  the same as results JSON (API token)
 GET  /local/evaluations                              an organisation's local evaluations and the form to ask for one
 POST /local/evaluations                              predicted vs actual, cohort tracking or demand: queued as a job
@@ -141,7 +141,7 @@ def local_router(factory, settings, cookie: str) -> APIRouter:
             raise HTTPException(400, str(exc)) from None
         cache.parent.mkdir(parents=True, exist_ok=True)
         tmp = cache.with_suffix(".tmp")
-        tmp.write_text(json.dumps(out, sort_keys=True, default=str), encoding="utf-8")
+        tmp.write_text(json.dumps(out, default=str), encoding="utf-8")  # key order kept: the tables' column order
         tmp.replace(cache)  # readers see a whole file or none
         return json.loads(cache.read_text(encoding="utf-8"))
 
@@ -315,7 +315,8 @@ def local_router(factory, settings, cookie: str) -> APIRouter:
             user, cred = signed_in(request, session)
             ev = own(session, user, eid, "viewed")
             r = stored_results(ev)
-            body = render_body(r, chart_src=f"/local/evaluations/{ev.id}/files/tracking.png") if r else ""
+            body = render_body(r, chart_src=f"/local/evaluations/{ev.id}/files/tracking.png",
+                               tables=False) if r else ""
             return page("local_evaluation.html.j2", user=user, csrf=cred.csrf, e=ev, body=body, kinds=KINDS,
                         files=output_files(ev.kind) if r else {})
 
