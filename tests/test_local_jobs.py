@@ -114,6 +114,7 @@ def test_predicted_vs_actual_journey_matches_the_cli(service, db, cohort_2019, t
     assert "regression to the mean" in page and "motivat" in page
     out = downloads_match(a, url, page)
     local = out["results"]["prediction"]["local"]
+    assert out["results"]["title"] == "Predicted against actual: Pathways 2019"
     assert local["verdict"] == f"{NULL_CHECK} from predicted" and f"{NULL_CHECK} from predicted" in page
     assert "lower than predicted" not in page  # a null cohort is not declared a success
     assert local["actual"] == pytest.approx(cohort_2019["reoffended"].mean())  # by hand, from the database

@@ -33,8 +33,10 @@ def config_for(kind: str, params: dict):
     raise JusticeLabError(f"unknown kind of local evaluation {kind!r}")
 
 
-def evaluate(database: Path, kind: str, params: dict, people_file: Path | None, out: Path) -> dict:
-    """Run it and write results.json, HTML, xlsx and PDF into `out`; returns the results."""
+def evaluate(database: Path, kind: str, params: dict, people_file: Path | None, out: Path,
+             title: str | None = None) -> dict:
+    """Run it and write results.json, HTML, xlsx and PDF into `out`; returns the results. The outputs'
+    title says what was evaluated (the CLI's says "Proven reoffending by area")."""
     from ..engine import DuckDBEngine
     from .cohort_file import read_people, read_scheme
     from .outputs import write_outputs, write_tracking
@@ -53,6 +55,7 @@ def evaluate(database: Path, kind: str, params: dict, people_file: Path | None, 
     if people_file is not None:
         results["provenance"]["people_file_sha256"] = sha256_of(people_file)
     results["provenance"]["service_parameters"] = params
+    results["title"] = KINDS[kind] + (f": {title}" if title and title != KINDS[kind] else "")
     (write_tracking(results, out, pdf=True) if kind == "tracking" else write_outputs(results, out, pdf=True))
     return results
 

@@ -265,7 +265,7 @@ def _local(factory, settings: Settings, job: Job) -> None:
     people = Path(ev.people_path) if ev.people_path else None
     out = settings.data_dir / "local-evaluations" / ev.id / "results"
     try:
-        results = evaluate(settings.database, ev.kind, ev.parameters, people, out)
+        results = evaluate(settings.database, ev.kind, ev.parameters, people, out, ev.title)
     except JusticeLabError:
         if people:
             people.unlink(missing_ok=True)
