@@ -415,6 +415,7 @@ def test_the_sweeper_still_mends_submissions_while_a_local_job_waits(service, tm
     work(app.state.factory, settings, once=True)  # the demand job runs
 
 
+@pytest.mark.slow  # a worker process of its own: about 15 s
 def test_a_worker_killed_mid_evaluation_is_rerun_to_the_end(service, cohort_2019):
     """The worker process dies (SIGKILL) after writing the outputs, before recording the end: the job is
     claimed again once its heartbeat is stale and the evaluation completes."""
