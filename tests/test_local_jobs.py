@@ -239,6 +239,13 @@ def test_other_organisations_get_404_everywhere(service):
         assert api.get(f"/api{base}").status_code == 401
         assert ev.id not in b.get("/local/evaluations").text
     assert api.get("/api/local/evaluations", headers=as_b).json() == []
+    with app.state.factory() as s:  # an analyst has no organisation: no evaluations to ask for or see
+        analyst = issue(s, add_user(s, "analyst@lab.test", PASSWORD, role="analyst"), "api")[0]
+    as_analyst = {"Authorization": f"Bearer {analyst}"}
+    assert api.post("/api/local/evaluations", data={"kind": "demand"}, headers=as_analyst).status_code == 403
+    assert api.get(f"/api/local/evaluations/{evs[0].id}", headers=as_analyst).status_code == 404
+    # an upload without credentials is refused before its body is read (the service's Guard)
+    assert api.post("/api/local/evaluations", files={"file": ("p.csv", b"person_id\n1\n")}).status_code == 401
     assert TestClient(app).get("/local/evaluations", follow_redirects=False).status_code == 303
     assert b.get("/local/evaluations/../../store.db").status_code == 404
     with app.state.factory() as s:
