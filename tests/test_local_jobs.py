@@ -117,6 +117,10 @@ def test_predicted_vs_actual_journey_matches_the_cli(service, db, cohort_2019, t
     assert out["results"]["title"] == "Predicted against actual: Pathways 2019"
     assert local["verdict"] == f"{NULL_CHECK} from predicted" and f"{NULL_CHECK} from predicted" in page
     assert "lower than predicted" not in page  # a null cohort is not declared a success
+    m = out["results"]["prediction"]["matched"]["reoffended"]
+    said = re.search(r'class="matched-verdict">([^<]+)<', page).group(1)
+    assert said == ("lower than the matched comparison" if m["ci_high"] < 0 else "higher than the matched comparison"
+                    if m["ci_low"] > 0 else "not distinguishable from the matched comparison")
     assert local["actual"] == pytest.approx(cohort_2019["reoffended"].mean())  # by hand, from the database
     # the CLI on the same people and period, an independent path through the command line
     file = tmp_path / "people.csv"
