@@ -7,9 +7,11 @@ confounding (employability drives both earlier employment and reoffending, but r
 the recorded history). Time ordering is what makes the naive comparison wrong: a reoffence before the job
 would have begun halves the chance of taking it, and a new custodial sentence before then prevents it.
 
-While employed, the reoffending hazard is multiplied by the sentence group's hazard ratio. The year after
-release is simulated in three coupled worlds that share every random number: without the job's effect, with
-it (what the database records) and with it ending on the landmark day (the landmark design's counterfactual).
+While employed, the reoffending hazard is multiplied by the sentence group's hazard ratio. The careers from
+release on are simulated in four coupled worlds that share every random number: without the job's effect;
+with it (what the database records); with it ending on the landmark day (the landmark design's
+counterfactual); and without the job on its first day, the chance of one going on from then as it would (the
+sequential design's counterfactual).
 Background employment from the spells generator is removed from the sentence date to a year after release,
 so in that year the planted job is the only one.
 """
@@ -47,7 +49,7 @@ class PlantedJobs:
     at: np.ndarray  # positions in occ of the releases re-simulated from
     world: Careers  # their careers from release on, with the jobs' effect: what the database records
     spells: tuple[np.ndarray, np.ndarray, np.ndarray]  # person position, start, end (day numbers): all employment
-    truth: pd.DataFrame  # one row per release: the three worlds' first reoffence
+    truth: pd.DataFrame  # one row per release: each world's first reoffence
 
 
 def eligible_releases(occ: dict, people: dict, taken: np.ndarray, model: JobModel) -> np.ndarray:
