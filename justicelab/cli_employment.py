@@ -60,7 +60,7 @@ def reoffending(db: Path = typer.Option(None, "--db", help="The database; leave 
                 simulate: bool = typer.Option(False, "--simulate", help="Simulated leavers with a planted effect."),
                 people: int = typer.Option(20_000, "--people"), seed: int = typer.Option(1, "--seed"),
                 pdf: bool = PDF):
-    """Employed vs matched not employed after release, naive and landmark designs, by sentence length."""
+    """Employed vs matched not employed after release, naive, landmark and sequential designs, by sentence length."""
     from .cli import console
     from .data.db import require_database
     from .employment.run import reoffending_on_database, reoffending_simulated
