@@ -297,6 +297,23 @@ def test_cli_report_for_a_supplied_cohort(db, national, tmp_path, capsys):
     assert r["prediction"]["local_frequency"]["actual"] == pytest.approx(chosen["reoffences"].mean())
 
 
+def test_matched_comparison_of_a_cohort_of_women_matches_women(national):
+    """Every local person is a woman: 'male' would predict membership perfectly (the propensity model used to
+    refuse). The comparison is drawn from women only, and a null draw is found no different."""
+    from justicelab.local.matched import _local_support, matched_comparison
+
+    rng = np.random.default_rng(3)
+    women = (national["gender"] == "F").to_numpy()
+    local = women & (rng.random(len(national)) < 0.3)
+    model = fit_model(national[~local])
+    X = model.design(national)[:, 1:]
+    pool, kept, exact = _local_support(X, local)
+    assert pool.sum() == women.sum() and exact >= 1  # by hand: the pool is exactly the women
+    out = matched_comparison(model, national, local)
+    assert out["run"] and "exactly on" in out["method"]
+    assert out["reoffended"]["ci_low"] <= 0 <= out["reoffended"]["ci_high"]
+
+
 def test_matched_comparison_on_a_null_and_a_planted_cohort(national):
     """The matched view of null draws finds nothing (a 95% interval may miss zero by chance: at most one of
     five here); with 35% of people kept from reoffending it finds the fall; under 60 people it declines to run."""
