@@ -21,7 +21,7 @@ DRIVER_MEMORY_OPTION = typer.Option(None, "--driver-memory", help="With --engine
 @contextmanager
 def open_engine(db: Path, engine_name: str, spark_master: Optional[str] = None, driver_memory: Optional[str] = None):
     from .data.db import check_database_file, require_database
-    from .engine import DuckDBEngine, spark_engine
+    from .engine import DuckDBEngine
 
     require_database(db)
     if engine_name == "duckdb":
@@ -32,7 +32,11 @@ def open_engine(db: Path, engine_name: str, spark_master: Optional[str] = None, 
     elif engine_name == "spark":
         if not db.is_dir():
             raise JusticeLabError("with --engine spark, --db is a folder of Parquet files ('justicelab export')")
-        engine = spark_engine(master=spark_master, driver_memory=driver_memory)
+        # the class itself: once the module justicelab.engine.spark_engine is imported, the package's
+        # attribute of that name is the module, not the factory function
+        from .engine.spark_engine import SparkEngine
+
+        engine = SparkEngine(master=spark_master, driver_memory=driver_memory)
         for path in sorted(db.glob("*.parquet")):
             engine.register_parquet(path.stem, str(path))
     else:

@@ -7,6 +7,7 @@ from datetime import date
 
 import pandas as pd
 import pytest
+from hypothesis import given, settings, strategies as st
 
 from justicelab.data.db import ANALYSIS_TABLES, attach_tables
 from justicelab.employment.timelines import YEARS_DAYS, benefit_timelines
@@ -199,3 +200,27 @@ def test_claimant_table_is_optional_and_validated(tmp_path):
     assert any("claimant_benefit_spell.csv row" in p and "benefit_type" in p for p in exc.value.problems)
     path.unlink()  # without the sample the database still loads; timelines then say what is missing
     assert "claimant_benefit_spell" not in load_folder(folder, tmp_path / "c.duckdb")
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.integers(0, YEARS_DAYS), min_size=2, max_size=300), st.randoms(use_true_random=False))
+def test_share_on_benefit_is_the_textbook_mean_and_se_whatever_the_order(days, rng):
+    """The share and its standard error (s / sqrt(n)) from statistics' own mean and stdev; the figures come
+    from whole-number sums, so shuffling the people (a parallel engine's order) changes no bit."""
+    import statistics
+
+    from justicelab.employment.timelines import share_on_benefit
+
+    def sums(values):
+        return pd.DataFrame({"grp": ["g"], "people": [len(values)], "days": [sum(values)],
+                             "days_sq": [sum(v * v for v in values)]})
+
+    got = share_on_benefit(sums(days)).iloc[0]
+    assert got["people"] == len(days)
+    assert got["share_on_benefit"] == pytest.approx(statistics.fmean(days) / YEARS_DAYS, rel=1e-12)
+    se = statistics.stdev(days) / YEARS_DAYS / len(days) ** 0.5
+    assert got["se"] == pytest.approx(se, rel=1e-9, abs=1e-15)
+    shuffled = list(days)
+    rng.shuffle(shuffled)
+    again = share_on_benefit(sums(shuffled)).iloc[0]
+    assert (again["share_on_benefit"], again["se"]) == (got["share_on_benefit"], got["se"])
