@@ -110,6 +110,28 @@ def check_timelines(engine):
     assert month(3) == {"JSA": 0.5}
 
 
+@pytest.mark.parametrize("longer_first", [True, False])
+def test_two_claims_starting_the_same_day_count_as_the_longer_in_any_row_order(longer_first):
+    """A leaver and a claimant each with two JSA spells from the same day (30 days; open or 500 days): the
+    initial claim is the longer one, whichever row comes first, so at week 52 both are still on it."""
+    f = Fixture()
+    f.person(1); f.disposal(1, d("2009-12-01"), "custody", months=6, release=d("2010-03-01"))
+    f.person(6); f.disposal(6, d("2014-12-31"))  # the snapshot
+    leaver = [(d("2010-03-15"), plus(d("2010-03-15"), 29)), (d("2010-03-15"), None)]
+    claimant = [(d("2010-02-01"), plus(d("2010-02-01"), 29)), (d("2010-02-01"), plus(d("2010-02-01"), 499))]
+    order = slice(None, None, -1 if longer_first else 1)
+    for start, end in leaver[order]:
+        f.benefit(1, start, end, "JSA")
+    for start, end in claimant[order]:
+        _claimant(f, 1, "JSA", start, end)
+    with DuckDBEngine(threads=1) as engine:
+        f.register(engine)
+        out = benefit_timelines(engine, *PERIOD)
+    still_on = out["survival"].set_index(["grp", "week"])["still_on"]
+    assert still_on[("Prison leavers", 52)] == 1.0 and still_on[("All JSA claimants", 52)] == 1.0
+    assert still_on[("All JSA claimants", 72)] == 0.0  # day 504: the 500-day claim (days 0-499) has ended
+
+
 @pytest.fixture(scope="module")
 def generated(tmp_path_factory):
     from tests.fixtures import synthetic_db

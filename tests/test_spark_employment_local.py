@@ -13,11 +13,10 @@ import pandas as pd
 import pytest
 
 from justicelab.cli import main
-from justicelab.data.load import export_folder
 from justicelab.employment.run import reoffending_on_database
 from justicelab.engine import DuckDBEngine
 from justicelab.local.tracking import build_tracking, scheme_and_pool, track
-from tests.fixtures import synthetic_db
+from tests.fixtures import exported_db, spark_on_parquet
 
 pytestmark = pytest.mark.spark
 
@@ -29,20 +28,12 @@ REPORT = ["--by", "police_force_area", "--area", "region=London", "--from", "201
 
 @pytest.fixture(scope="module")
 def data(tmp_path_factory):
-    db = synthetic_db(tmp_path_factory, 20_000, 9)
-    parquet = db.parent / "parquet"
-    export_folder(db, parquet, "parquet")
-    return db, parquet
+    return exported_db(tmp_path_factory, 20_000, 9)
 
 
 @pytest.fixture(scope="module")
 def spark(spark_session, data):
-    from justicelab.engine.spark_engine import SparkEngine
-
-    engine = SparkEngine(spark=spark_session)
-    for path in sorted(data[1].glob("*.parquet")):
-        engine.register_parquet(path.stem, str(path))
-    return engine
+    return spark_on_parquet(spark_session, data[1])
 
 
 def _number(x) -> bool:

@@ -33,10 +33,13 @@ def _cohorts(start: date, end: date, claim_within: int):
     def sql(d: Dialect) -> str:
         snapshot = "(SELECT max(proven_date) FROM offence)"
         complete = f"{d.add_days('index_date', YEARS_DAYS - 1)} <= {snapshot}"
+        # two JSA spells starting the same day: the initial claim is the longer (an open one first), so the
+        # choice never depends on the order an engine happens to read the rows in
         return f"""
         WITH released AS (
           SELECT r.person_id, r.release_date, j.start_date, j.end_date,
-                 row_number() OVER (PARTITION BY r.person_id ORDER BY r.release_date, j.start_date) AS k
+                 row_number() OVER (PARTITION BY r.person_id ORDER BY r.release_date, j.start_date,
+                                                      j.end_date DESC NULLS FIRST) AS k
           FROM disposal r JOIN benefit_spell j ON j.person_id = r.person_id AND j.benefit_type = 'JSA'
           WHERE r.disposal_type = 'custody' AND r.release_date IS NOT NULL
             AND r.release_date BETWEEN DATE '{start.isoformat()}' AND DATE '{end.isoformat()}'
@@ -47,7 +50,7 @@ def _cohorts(start: date, end: date, claim_within: int):
         claimants AS (
           SELECT 'All JSA claimants' AS grp, person_id, start_date AS index_date, end_date AS claim_end FROM (
             SELECT person_id, start_date, end_date,
-                   row_number() OVER (PARTITION BY person_id ORDER BY start_date) AS k
+                   row_number() OVER (PARTITION BY person_id ORDER BY start_date, end_date DESC NULLS FIRST) AS k
             FROM claimant_spells WHERE benefit_type = 'JSA') t
           WHERE k = 1 AND start_date BETWEEN DATE '{start.isoformat()}' AND DATE '{end.isoformat()}')
         SELECT grp, person_id, index_date, claim_end FROM (
