@@ -1,4 +1,5 @@
-"""Benchmark: `justicelab employment timelines` and `justicelab local report` on DuckDB and on Spark local mode.
+"""Benchmark: `justicelab employment timelines|reoffending` and `justicelab local report` on DuckDB and on Spark
+local mode.
 
     justicelab synth --people 200000 --seed 1 --db n200k.duckdb && justicelab export --db n200k.duckdb --out p200k
     python benchmarks/bench_engine_commands.py --db n200k.duckdb --parquet p200k [--driver-memory 3g]
@@ -21,6 +22,7 @@ from justicelab.cli import main
 
 COMMANDS = {
     "employment timelines": ["employment", "timelines"],
+    "employment reoffending (database)": ["employment", "reoffending"],
     "local report (Southwark, demand)": ["local", "report", "--by", "probation_region,local_authority", "--area",
                                          "local_authority=Southwark", "--from", "2019-01-01", "--to", "2019-12-31",
                                          "--baseline-from", "2017-01-01", "--baseline-to", "2017-12-31", "--no-pdf"],
@@ -58,7 +60,7 @@ def main_() -> None:
     duck, spark = Clock(), Clock(java_pid)
     with tempfile.TemporaryDirectory() as tmp:
         for name, command in COMMANDS.items():
-            out = {engine: Path(tmp) / f"{command[1]}-{engine}" for engine in ("duckdb", "spark")}
+            out = {engine: Path(tmp) / f"{'-'.join(command[:2])}-{engine}" for engine in ("duckdb", "spark")}
             duck.time(f"{name}, DuckDB", lambda: main(command + ["--db", str(args.db), "--out", str(out["duckdb"])]))
             spark.time(f"{name}, Spark", lambda: main(command + ["--db", str(args.parquet), "--out",
                                                                   str(out["spark"]), "--engine", "spark"]))
