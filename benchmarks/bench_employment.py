@@ -1,5 +1,5 @@
 """Time the employment and benefit work on a generated database: the Tables 8-10 outcome steps for a
-bulletin year's cohort, the benefit timelines, and the landmark analysis of prison leavers.
+bulletin year's cohort, the benefit timelines, and the three designs of employment and reoffending for prison leavers.
 
     python benchmarks/bench_employment.py --people 1000000 [--db national.duckdb] [--scale 3.6]
 
@@ -91,7 +91,8 @@ def main() -> None:
         attach_tables(engine.con, db)
         leavers = timed("prison leavers 2015-19 from the database (SQL)",
                         lambda: prison_leavers(engine, date(2015, 1, 1), date(2019, 12, 31)))
-    timed(f"naive and landmark designs, {len(leavers):,} leavers", lambda: employment_and_reoffending(leavers))
+    timed(f"naive, landmark and sequential designs, {len(leavers):,} leavers",
+          lambda: employment_and_reoffending(leavers))
     print(f"peak resident memory {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6:.1f} GB")
 
 

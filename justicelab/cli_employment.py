@@ -75,7 +75,7 @@ def reoffending(db: Path = typer.Option(None, "--db", help="The database; leave 
                 people: int = typer.Option(20_000, "--people"), seed: int = typer.Option(1, "--seed"),
                 pdf: bool = PDF, engine_name: str = ENGINE_OPTION, spark_master: Optional[str] = SPARK_MASTER_OPTION,
                 driver_memory: Optional[str] = DRIVER_MEMORY_OPTION):
-    """Employed vs matched not employed after release, naive and landmark designs, by sentence length."""
+    """Employed vs matched not employed after release, naive, landmark and sequential designs, by sentence length."""
     from .cli import console
     from .employment.run import reoffending_on_database, reoffending_simulated
 

@@ -1,4 +1,5 @@
-"""Employment and reoffending: the landmark design recovers a planted effect; the naive comparison does not.
+"""Employment and reoffending: the landmark and sequential designs recover a planted effect; the naive comparison
+does not.
 
 The truth comes from the simulation's coupled worlds (employment/simulate.py), not from the estimators.
 """
@@ -41,9 +42,10 @@ def _check(seed: int, n: int) -> dict:
         t = truth[row["sentence_group"]]
         rate = row["rate"]
         out[(row["sentence_group"], row["design"])] = rate["ci_low"] <= t[row["design"]] <= rate["ci_high"]
-        if row["design"] == "landmark":
+        if row["design"] in ("landmark", "sequential"):
             days = row["days_free"]
-            out[(row["sentence_group"], "landmark_days")] = days["ci_low"] <= t["landmark_days_free"] <= days["ci_high"]
+            truth_days = t[f"{row['design']}_days_free"]
+            out[(row["sentence_group"], f"{row['design']}_days")] = days["ci_low"] <= truth_days <= days["ci_high"]
     return out
 
 
@@ -51,6 +53,7 @@ def test_landmark_covers_the_planted_effect_and_naive_does_not():
     covered = _check(seed=1, n=20_000)
     for group in (SHORT, LONG):
         assert covered[(group, "landmark")] and covered[(group, "landmark_days")]
+        assert covered[(group, "sequential")] and covered[(group, "sequential_days")]
         assert not covered[(group, "naive")]
 
 
@@ -65,7 +68,7 @@ def test_planted_truth_has_the_seed_shape():
 def test_landmark_interval_coverage_over_many_simulations():
     """95% intervals should cover the truth about 95% of the time; the naive ones almost never."""
     runs = [_check(seed, 12_000) for seed in range(100, 140)]
-    for key in ((SHORT, "landmark"), (LONG, "landmark"), (SHORT, "landmark_days"), (LONG, "landmark_days")):
+    for key in [(g, d) for g in (SHORT, LONG) for d in ("landmark", "landmark_days", "sequential", "sequential_days")]:
         share = np.mean([r[key] for r in runs])
         assert share >= 0.85, (key, share)
     for key in ((SHORT, "naive"), (LONG, "naive")):

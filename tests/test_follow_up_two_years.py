@@ -99,7 +99,7 @@ def test_two_year_analysis_end_to_end(tmp_path_factory):
     db = synthetic_db(tmp_path_factory, 200_000, 41)
     folder = tmp_path_factory.mktemp("two")
     paths = write_submission(db, "link-worker", folder / "submission.csv", seed=3)
-    config = AnalysisConfig(follow_up_years=2, waiting_days=120, min_treated_for_region=10_000)
+    config = AnalysisConfig(follow_up_years=2, waiting_days=183, min_treated_for_region=10_000)
     one = analyse(paths["submission"], db, AnalysisConfig(min_treated_for_region=10_000))["analyses"][0]
     two = analyse(paths["submission"], db, config)
     assert two["provenance"]["configuration"]["follow_up_years"] == 2
@@ -111,3 +111,10 @@ def test_two_year_analysis_end_to_end(tmp_path_factory):
     assert rate["rate"]["comparison_value"] > first["rate"]["comparison_value"]
     assert rate["days_on_benefit"]["comparison_value"] > first["days_on_benefit"]["comparison_value"]
     assert rate["time_to_first"]["comparison_value"] > first["time_to_first"]["comparison_value"]
+    # the planted two-year truth (coupled worlds, data/synth/programmes.py) lies inside the intervals
+    import duckdb
+
+    truth = dict(duckdb.connect(str(db), read_only=True).execute(
+        "SELECT measure, true_effect FROM truth_effect WHERE programme = 'link-worker'").fetchall())
+    assert rate["rate"]["ci_low"] <= truth["reoffending_rate_2y_analysable"] <= rate["rate"]["ci_high"]
+    assert rate["frequency"]["ci_low"] <= truth["reoffending_frequency_2y_analysable"] <= rate["frequency"]["ci_high"]

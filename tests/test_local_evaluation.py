@@ -292,16 +292,19 @@ def test_cli_report_for_a_supplied_cohort(db, national, tmp_path, capsys):
 
 
 def test_matched_comparison_on_a_null_and_a_planted_cohort(national):
-    """The matched view of the same null draw finds nothing; with 35% of people kept from reoffending it
-    finds the fall; under 60 people it declines to run."""
+    """The matched view of null draws finds nothing (a 95% interval may miss zero by chance: at most one of
+    five here); with 35% of people kept from reoffending it finds the fall; under 60 people it declines to run."""
     from justicelab.local.matched import matched_comparison
 
-    rng = np.random.default_rng(11)
-    local = rng.random(len(national)) < 0.1
-    model = fit_model(national[~local])
-    null = matched_comparison(model, national, local)["reoffended"]
-    assert null["ci_low"] <= 0 <= null["ci_high"]
-    assert null["treated_value"] == pytest.approx(national.loc[local, "reoffended"].mean(), abs=0.02)
+    misses = 0
+    for seed in range(11, 16):
+        rng = np.random.default_rng(seed)
+        local = rng.random(len(national)) < 0.1
+        model = fit_model(national[~local])
+        null = matched_comparison(model, national, local)["reoffended"]
+        misses += not null["ci_low"] <= 0 <= null["ci_high"]
+        assert null["treated_value"] == pytest.approx(national.loc[local, "reoffended"].mean(), abs=0.02)
+    assert misses <= 1
     kept = rng.random(len(national)) >= 0.35
     planted = national.assign(reoffended=np.where(local & ~kept, 0, national["reoffended"]),
                               reoffences=np.where(local & ~kept, 0, national["reoffences"]))

@@ -248,7 +248,8 @@ TRUTH_EFFECT = Table(
     (
         _c("programme", "VARCHAR", "Programme."),
         _c("measure", "VARCHAR", "Measure name; '_analysable' measures cover only participants who had not "
-           "reoffended before their intervention began."),
+           "reoffended before their intervention began; '_2y' measures count two years of follow-up (six-month "
+           "waiting period)."),
         _c("participants", "INTEGER", "Number of participants it averages over."),
         _c("treated_value", "DOUBLE", "Mean with the programme (empty if nobody it averages over).", required=False),
         _c("untreated_value", "DOUBLE", "Mean without it (coupled counterfactual).", required=False),
@@ -257,10 +258,33 @@ TRUTH_EFFECT = Table(
     synthetic_only=True,
 )
 
+TRUTH_EMPLOYMENT = Table(
+    "truth_employment",
+    "Synthetic only: each person's first release from custody in the planted window (2015-19), the job that "
+    "followed it, and the first reoffence in three coupled worlds (data/synth/jobs.py).",
+    (
+        _c("person_id", "BIGINT", "Released person."),
+        _c("release_date", "DATE", "Release (the index date)."),
+        _c("sentence_group", "VARCHAR", "Under 12 months, or 12 months or more."),
+        _c("hazard_ratio", "DOUBLE", "Planted multiplier on the reoffending hazard while employed."),
+        _c("job_start", "DATE", "First day of the job after release (empty: no job).", required=False),
+        _c("job_end", "DATE", "Last day of that job as recorded.", required=False),
+        _c("first_reoffence_day", "DOUBLE", "Days from release to the first proven reoffence in the year, as "
+           "recorded (empty: none).", required=False),
+        _c("first_reoffence_day_without_job", "DOUBLE", "The same had the job had no effect.", required=False),
+        _c("first_reoffence_day_job_ended_at_landmark", "DOUBLE", "The same had the job's effect ended on day 91 "
+           "(the landmark design's counterfactual).", required=False),
+        _c("first_reoffence_day_not_hired_that_day", "DOUBLE", "The same had the person not been hired on the job's "
+           "first day, with hiring going on from then as it would (the sequential design's counterfactual).",
+           required=False),
+    ),
+    synthetic_only=True,
+)
+
 TABLES: dict[str, Table] = {
     t.name: t
     for t in (PERSON, AREA, ALIAS, DISPOSAL, OFFENCE, ASSESSMENT, BENEFIT_SPELL, EMPLOYMENT_SPELL,
-              CLAIMANT_BENEFIT_SPELL, TRUTH_PROGRAMME, TRUTH_PARTICIPANT, TRUTH_EFFECT)
+              CLAIMANT_BENEFIT_SPELL, TRUTH_PROGRAMME, TRUTH_PARTICIPANT, TRUTH_EFFECT, TRUTH_EMPLOYMENT)
 }
 CORE_TABLES = [t for t in TABLES.values() if not t.synthetic_only and not t.optional]
 OPTIONAL_TABLES = [t for t in TABLES.values() if t.optional]

@@ -65,7 +65,7 @@ def design_forest(rows: list[dict], path: Path) -> tuple[Path, str]:
     labels, parts = [], []
     for i, r in enumerate(reversed(shown)):
         e = r["rate"]
-        colour = GREEN if r["design"] == "landmark" else RED
+        colour = {"sequential": GREEN, "landmark": BLUE}.get(r["design"], RED)
         ax.hlines(i, 100 * e["ci_low"], 100 * e["ci_high"], color=colour, linewidth=2)
         ax.plot(100 * e["difference"], i, "o", color=colour)
         if "truth_rate" in r:

@@ -20,6 +20,7 @@ import pandas as pd
 from ..errors import JusticeLabError
 from ..matching import matchit
 from ..matching.outcomes import estimate
+from .sequential import hiring_score, sequential_sample
 from .simulate import LONG, SHORT, days_free
 
 COVARIATES = ["age", "previous_offences", "employed_before", "custodial_months"]
@@ -55,19 +56,26 @@ def naive_sample(leavers: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def matched_effects(sample: pd.DataFrame, covariates: list[str] = COVARIATES, caliper: float = 0.1) -> dict:
-    """Employed vs matched not employed: rate and days free, with 95% HC1 intervals."""
-    n_t, n_c = int(sample["treated"].sum()), int((1 - sample["treated"]).sum())
+def matched_effects(sample: pd.DataFrame, covariates: list[str] = COVARIATES, caliper: float = 0.1,
+                    sequential: bool = False) -> dict:
+    """Employed vs matched not employed: rate and days free, with 95% intervals (HC1; clustered by person for
+    the sequential design, where a person can be a comparison on many days and treated on one)."""
+    treated = sample["treated"] == 1
+    n_t = int(sample.loc[treated, "person_id"].nunique())
+    n_c = int(sample.loc[~treated, "person_id"].nunique())
     if min(n_t, n_c) < MIN_GROUP:
         return {"withheld": f"fewer than {MIN_GROUP} people employed or not employed ({n_t} and {n_c})",
                 "n_treated": n_t, "n_comparison": n_c}
-    data = sample.sort_values("person_id").reset_index(drop=True)
+    data = sample.sort_values(["person_id", "treated"], kind="stable").reset_index(drop=True)
+    risk_sets = ({"at_risk": ("delay", "survival"), "at_risk_bin": 1, "distance": hiring_score(data, covariates)}
+                 if sequential else {})
+    se = {"se": "cluster", "cluster": "person_id"} if sequential else {"se": "hc1"}
     try:
-        matched = matchit(data, "treated", covariates, method="kernel", caliper=caliper).matched_data()
+        matched = matchit(data, "treated", covariates, method="kernel", caliper=caliper, **risk_sets).matched_data()
     except JusticeLabError as exc:
         return {"withheld": str(exc), "n_treated": n_t, "n_comparison": n_c}
-    return {"rate": estimate(matched, "reoffended", treatment="treated", se="hc1").as_dict(),
-            "days_free": estimate(matched, "days_free", treatment="treated", se="hc1").as_dict(),
+    return {"rate": estimate(matched, "reoffended", treatment="treated", **se).as_dict(),
+            "days_free": estimate(matched, "days_free", treatment="treated", **se).as_dict(),
             "n_treated": n_t, "n_comparison": n_c}
 
 
@@ -77,7 +85,13 @@ def employment_and_reoffending(leavers: pd.DataFrame, landmark: int = 91,
     rows = []
     for group in (SHORT, LONG):
         members = leavers[leavers["sentence_group"] == group]
-        for design, sample in (("naive", naive_sample(members)), ("landmark", landmark_sample(members, landmark))):
-            rows.append({"sentence_group": group, "design": design, "people": len(sample),
-                         **matched_effects(sample, covariates)})
+        for design, sample in designs(members, landmark):
+            rows.append({"sentence_group": group, "design": design, "people": int(sample["person_id"].nunique()),
+                         **matched_effects(sample, covariates, sequential=design == "sequential")})
     return rows
+
+
+def designs(members: pd.DataFrame, landmark: int = 91) -> list[tuple[str, pd.DataFrame]]:
+    """The three designs' samples: naive, landmark and sequential (employment/sequential.py)."""
+    return [("naive", naive_sample(members)), ("landmark", landmark_sample(members, landmark)),
+            ("sequential", sequential_sample(members))]

@@ -30,7 +30,7 @@ def _leavers(d: Dialect) -> str:
           FROM cohort_measures m JOIN disposal x ON x.person_id = m.person_id AND x.disposal_type = 'custody'
           WHERE x.disposal_date > m.index_date AND x.disposal_date <= {year_end}
           GROUP BY m.person_id)
-        SELECT m.person_id, m.age, m.previous_offences, m.custodial_months,
+        SELECT m.person_id, m.index_date, m.age, m.previous_offences, m.custodial_months,
                CASE WHEN m.days_employed_2y > 0 THEN 1 ELSE 0 END AS employed_before,
                CASE WHEN m.custodial_months < 12 THEN '{SHORT}' ELSE '{LONG}' END AS sentence_group,
                m.days_to_first_reoffence, j.day AS days_to_employment, c.day AS days_to_custody

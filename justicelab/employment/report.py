@@ -19,7 +19,7 @@ TEMPLATES = Environment(loader=ChoiceLoader([PackageLoader("justicelab.employmen
                                              PackageLoader("justicelab.report", "templates")]),
                         autoescape=select_autoescape(["j2", "html"]))
 TITLES = {"benefit_timelines": "Prison leavers and all JSA claimants: benefit timelines over three years",
-          "employment_and_reoffending": "Employment after release and reoffending: naive and landmark designs"}
+          "employment_and_reoffending": "Employment after release and reoffending: naive, landmark and sequential designs"}
 
 
 def _timeline_rows(groups: dict) -> dict:
@@ -105,6 +105,7 @@ def write_employment_report(results: dict, out: Path, pdf: bool = False) -> dict
                 _img(*monthly_chart(results["groups"], assets / "monthly_benefits.png"))]
     else:
         context["design_rows"] = _design_rows(results["rows"])
+        context["has_truth"] = any("truth_rate" in r for r in results["rows"])
         if any("rate" in r for r in results["rows"]):
             context["design_charts"] = [_img(*design_forest(results["rows"], assets / "forest_by_sentence.png"))]
     html = TEMPLATES.get_template("employment.html.j2").render(**context)

@@ -19,6 +19,7 @@ from .landmark import COVARIATES, employment_and_reoffending
 from .leavers import prison_leavers
 from .simulate import LeaverModel, simulate_leavers
 from .timelines import GROUPS, benefit_timelines
+from .truth import planted_truth, read_truth
 
 MIN_PEOPLE = 30  # a group with fewer people has no timeline: too few for a stable curve
 
@@ -97,9 +98,11 @@ def _rows_json(rows: list[dict], truth: dict | None = None) -> list[dict]:
         row["people"] = round_count(r["people"])
         if truth:
             t = truth[r["sentence_group"]]
-            row["truth_rate"] = t[r["design"]]
-            if r["design"] == "landmark":
-                row["truth_days_free"] = t["landmark_days_free"]
+            row["truth_rate"] = t.get(r["design"])
+            if t.get(f"{r['design']}_days_free") is not None:
+                row["truth_days_free"] = t[f"{r['design']}_days_free"]
+            if "rate" in row and row["truth_rate"] is not None:
+                row["covers_truth"] = bool(row["rate"]["ci_low"] <= row["truth_rate"] <= row["rate"]["ci_high"])
         out.append(row)
     return out
 
@@ -113,10 +116,11 @@ def reoffending_on_database(db: Path, start: date, end: date, landmark: int = 91
     if len(leavers) == 0:
         raise JusticeLabError(f"no prison leavers released between {start} and {end} with a complete follow-up")
     rows = employment_and_reoffending(leavers, landmark)
+    truth = planted_truth(read_truth(db), leavers, landmark)  # synthetic databases only
     config = {"from": start.isoformat(), "to": end.isoformat(), "landmark_day": landmark, "covariates": COVARIATES,
               "matching": "kernel weighting on the propensity logit, bandwidth 0.1 SD", "se": "HC1"}
     return {"analysis": "employment_and_reoffending", "source": "database", "provenance": _provenance(config, db),
-            "rows": _rows_json(rows)}
+            "rows": _rows_json(rows, truth)}
 
 
 def reoffending_simulated(people: int = 20_000, seed: int = 1, landmark: int = 91) -> dict:
@@ -128,9 +132,6 @@ def reoffending_simulated(people: int = 20_000, seed: int = 1, landmark: int = 9
               "covariates": COVARIATES, "se": "HC1"}
     result = {"analysis": "employment_and_reoffending", "source": "simulation", "provenance": _provenance(
         config, seed=seed), "rows": _rows_json(rows, truth)}
-    for r in result["rows"]:
-        if "rate" in r:
-            r["covers_truth"] = bool(r["rate"]["ci_low"] <= r["truth_rate"] <= r["rate"]["ci_high"])
     return result
 
 

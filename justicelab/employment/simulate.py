@@ -49,8 +49,11 @@ def _people(n: int, rng: np.random.Generator) -> pd.DataFrame:
 
 
 def _world(x: pd.DataFrame, model: LeaverModel, u_r: np.ndarray, u_e: np.ndarray, recall: np.ndarray,
-           stay: np.ndarray, employ: bool = True, end_jobs_at: int | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """First reoffence day and employment start day (0 = none in the year) for one world."""
+           stay: np.ndarray, employ: bool = True, end_jobs_at: int | None = None,
+           skip_first_hire: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """First reoffence day and employment start day (0 = none in the year) for one world. skip_first_hire:
+    each person's first hire does not happen and hiring goes on as it would (the sequential design's
+    counterfactual)."""
     n = len(x)
     risk = np.exp(model.base_reoffend + 0.25 * np.log1p(x["previous_offences"].to_numpy())
                   - 0.02 * (x["age"].to_numpy() - 30) - 0.3 * (x["sentence_group"].to_numpy() == LONG)
@@ -60,6 +63,7 @@ def _world(x: pd.DataFrame, model: LeaverModel, u_r: np.ndarray, u_e: np.ndarray
     hr = x["sentence_group"].map(model.hazard_ratio).to_numpy()
     reoff, start = np.zeros(n, np.int64), np.zeros(n, np.int64)
     free_from = np.zeros(n, np.int64)
+    skipped = np.zeros(n, bool)
     for t in range(1, 366):
         if t - 1 == end_jobs_at:  # the coupled world: every job held on day L ends with it
             start[:] = 0
@@ -72,7 +76,10 @@ def _world(x: pd.DataFrame, model: LeaverModel, u_r: np.ndarray, u_e: np.ndarray
         if employ:
             g = hire * np.where(reoff > 0, 0.5, 1.0)
             can = (start == 0) & (t >= free_from)
-            start[can & (u_e[t - 1] < 1 - np.exp(-g))] = t
+            hired = can & (u_e[t - 1] < 1 - np.exp(-g))
+            if skip_first_hire:
+                hired, skipped = hired & skipped, skipped | hired
+            start[hired] = t
     return reoff, start
 
 
@@ -90,6 +97,7 @@ def simulate_leavers(n: int = 20_000, seed: int = 1, model: LeaverModel = Leaver
     # coupled world for the landmark truth: the same until day L, then nobody employed on day L+1
     # (later employment follows its natural course)
     reoff_l, _ = _world(x, model, u_r, u_e, recall, stay, end_jobs_at=L)
+    reoff_s, _ = _world(x, model, u_r, u_e, recall, stay, skip_first_hire=True)
     frame = x.assign(days_to_first_reoffence=np.where(reoff > 0, reoff, np.nan),
                      days_to_employment=np.where(start > 0, start, np.nan),
                      days_to_custody=np.where((reoff > 0) & recall, reoff, np.nan))
@@ -99,14 +107,19 @@ def simulate_leavers(n: int = 20_000, seed: int = 1, model: LeaverModel = Leaver
     after_cf = (reoff_l > L).astype(float)
     free, free_cf = days_free(reoff, L), days_free(reoff_l, L)
     employed_year = start > 0
+    # sequential: hired on day t <= 300 while free of reoffending (employment/sequential.py)
+    hired_at_risk = (start > 0) & (start <= 300) & ((reoff == 0) | (reoff >= start))
+    in_year = lambda r: ((r > 0) & (r <= 365)).astype(float)  # noqa: E731
     truth = {}
     for group in (SHORT, LONG):
         g = (x["sentence_group"] == group).to_numpy()
-        e, y = exposed & g, employed_year & g
+        e, y, s = exposed & g, employed_year & g, hired_at_risk & g
         truth[group] = {
             "landmark": float(after[e].mean() - after_cf[e].mean()), "landmark_people": int(e.sum()),
             "landmark_days_free": float(free[e].mean() - free_cf[e].mean()),
             "naive": float((reoff[y] > 0).mean() - (reoff0[y] > 0).mean()), "naive_people": int(y.sum()),
+            "sequential": float(in_year(reoff)[s].mean() - in_year(reoff_s)[s].mean()), "sequential_people": int(s.sum()),
+            "sequential_days_free": float(days_free(reoff, 0)[s].mean() - days_free(reoff_s, 0)[s].mean()),
             "hazard_ratio": model.hazard_ratio[group]}
     return frame, truth
 

@@ -68,7 +68,7 @@ class Effect:
     intervention starts is drawn from the piecewise cumulative hazard, so nothing before the start
     is touched (people who reoffend before it would have done so anyway)."""
 
-    hazard_ratio: float
+    hazard_ratio: float | np.ndarray  # one for everyone, or per person of the starting set
     offences_ratio: float
     start: np.ndarray  # per person of the starting set
     until: np.ndarray
@@ -279,7 +279,8 @@ def _gap(e: np.ndarray, rate: np.ndarray, k: float, clock: np.ndarray, pos: np.n
         return (e / rate) ** (1.0 / k)
     a = np.maximum(effect.start[pos] - clock, 0).astype(float)
     b = np.maximum(effect.until[pos] - clock, a).astype(float)
-    hr = effect.hazard_ratio
+    hr = np.asarray(effect.hazard_ratio, float)
+    hr = hr[pos] if hr.ndim else hr
     h_a = rate * a ** k
     h_b = h_a + hr * rate * (b ** k - a ** k)
     with np.errstate(invalid="ignore"):  # each branch is only used where its base is positive

@@ -12,8 +12,9 @@ from .claims import general_claimants, prison_leaver_claims
 from .population import alias_table, day, make_people, person_table
 from .programmes import PROGRAMMES, run_programme, select_participants
 from .reference import area_table
-from .records import assessments, build_tables, prison_codes
-from .spells import benefit_spells, employment_spells
+from .records import assessments, build_tables, occ_pos, prison_codes
+from .jobs import JobModel, plant_jobs
+from .spells import benefit_spells, employment_spells, spell_frame
 
 Progress = Callable[[str], None]
 
@@ -26,6 +27,7 @@ class SynthConfig:
     snapshot: str = "2021-12-31"  # the date the extract was taken
     claimants_per_person: float = 0.1  # size of the general JSA claimant sample (claimant_benefit_spell)
     jsa_after_release: float = 0.35  # share of prison leavers (first release 2008-17) who claim JSA after it
+    jobs: JobModel = JobModel()  # employment after release, with a planted effect (data/synth/jobs.py)
 
 
 def generate(config: SynthConfig, progress: Progress = lambda step: None) -> dict[str, pd.DataFrame]:
@@ -48,6 +50,17 @@ def generate(config: SynthConfig, progress: Progress = lambda step: None) -> dic
     progress("programmes")
     careers, assess, participants, effects = _plant_programmes(careers, assess, people, person, config, streams[4])
 
+    progress("employment after release")
+    # two more streams (spawned after the ten above, so those are unchanged): background P45 spells come first
+    # because a job's chance depends on the employment history the database records
+    extra = [np.random.default_rng(s) for s in np.random.SeedSequence(config.seed).spawn(12)[10:]]
+    taken = np.zeros(n, bool)
+    taken[participants["person_id"].to_numpy() - 1] = True
+    background = employment_spells(people, streams[7], day("2000-01-01"), snapshot)
+    jobs = plant_jobs(careers, people, taken, background, config.seed, snapshot, extra[0], config.jobs)
+    careers, assess = splice(careers, assess, [jobs.at], [(jobs.world, assessments(jobs.world.occ, people, extra[1])
+                                                          if jobs.world.occ else None)])
+
     progress("records")
     tables = {"person": person, "area": area_table(), "alias": alias_table(person, streams[5])}
     built = build_tables(careers, assess, person)
@@ -55,7 +68,7 @@ def generate(config: SynthConfig, progress: Progress = lambda step: None) -> dic
     tables.update(built)
     progress("benefits and employment")
     tables["benefit_spell"] = benefit_spells(people, streams[6], day("2000-01-01"), snapshot)
-    tables["employment_spell"] = employment_spells(people, streams[7], day("2000-01-01"), snapshot)
+    tables["employment_spell"] = spell_frame(*jobs.spells, snapshot)
     # seed 002: prison leavers' JSA claims after release, and the general claimant population beside them
     # (two extra streams: the tables above are unchanged, benefit_spell gains the leavers' claims)
     claims = [np.random.default_rng(s) for s in np.random.SeedSequence(config.seed).spawn(10)[8:]]
@@ -72,6 +85,7 @@ def generate(config: SynthConfig, progress: Progress = lambda step: None) -> dic
         "hazard_ratio": p.hazard_ratio, "offences_ratio": p.offences_ratio} for p in PROGRAMMES])
     tables["truth_participant"] = participants.sort_values(["programme", "person_id"]).reset_index(drop=True)
     tables["truth_effect"] = effects
+    tables["truth_employment"] = jobs.truth
     return tables
 
 
@@ -88,43 +102,47 @@ def _plant_programmes(careers: Careers, assess: dict, people: dict, person: pd.D
         taken[occ["person"][at]] = True
         chosen.append(at)
 
-    drop_occ = np.zeros(len(occ["occ_id"]), bool)
-    next_id = int(occ["occ_id"].max()) + 1
-    new_occ, new_off, new_assess, part_frames, effect_frames = [], [], [], [], []
+    ats, worlds, part_frames, effect_frames = [], [], [], []
     for i, (prog, at) in enumerate(zip(PROGRAMMES, chosen)):
         if len(at) == 0:
             continue
         treated, participants, effects = run_programme(
             prog, occ, at, offences_per_occ, people, (config.seed, 1000 + i), snapshot, rng)
         participants["disposal_id"] = occ["occ_id"][at]
-        # the participants' recorded history after the index occasion is the treated simulation
-        later = np.isin(occ["person"], occ["person"][at])
-        index_occ = np.full(config.people, np.iinfo(np.int64).max)
-        index_occ[occ["person"][at]] = occ["occ_id"][at]
-        drop_occ |= later & (occ["occ_id"] > index_occ[occ["person"]])
-        if treated.occ:
-            remap = np.full(treated.occ["occ_id"].max() + 1, -1, np.int64)
-            remap[treated.occ["occ_id"]] = next_id + np.arange(len(treated.occ["occ_id"]))
-            next_id += len(treated.occ["occ_id"])
-            treated.occ["occ_id"] = remap[treated.occ["occ_id"]]
-            treated.off["occ_id"] = remap[treated.off["occ_id"]]
-            new_occ.append(treated.occ)
-            new_off.append(treated.off)
-            new_assess.append(assessments(treated.occ, people, rng))
+        ats.append(at)
+        worlds.append((treated, assessments(treated.occ, people, rng) if treated.occ else None))
         part_frames.append(participants)
         effect_frames.append(effects)
+    careers, assess = splice(careers, assess, ats, worlds)
+    return careers, assess, pd.concat(part_frames, ignore_index=True), pd.concat(effect_frames, ignore_index=True)
 
+
+def splice(careers: Careers, assess: dict, ats: list[np.ndarray], worlds: list[tuple[Careers, dict | None]]
+           ) -> tuple[Careers, dict]:
+    """The careers with each chosen person's history after the chosen occasion (positions `at`) replaced by a
+    re-simulated world (started from those occasions, with its occasions' assessments), under new occasion ids."""
+    occ, off = careers.occ, careers.off
+    drop_occ = np.zeros(len(occ["occ_id"]), bool)
+    next_id = int(occ["occ_id"].max()) + 1
+    new_occ, new_off, new_assess = [], [], []
+    for at, (world, world_assess) in zip(ats, worlds):
+        later = np.isin(occ["person"], occ["person"][at])
+        index_occ = np.full(int(occ["person"].max()) + 1, np.iinfo(np.int64).max)
+        index_occ[occ["person"][at]] = occ["occ_id"][at]
+        drop_occ |= later & (occ["occ_id"] > index_occ[occ["person"]])
+        if world.occ:
+            remap = np.full(world.occ["occ_id"].max() + 1, -1, np.int64)
+            remap[world.occ["occ_id"]] = next_id + np.arange(len(world.occ["occ_id"]))
+            next_id += len(world.occ["occ_id"])
+            world.occ["occ_id"] = remap[world.occ["occ_id"]]
+            world.off["occ_id"] = remap[world.off["occ_id"]]
+            new_occ.append(world.occ)
+            new_off.append(world.off)
+            new_assess.append(world_assess)
     keep = ~drop_occ
     keep_off = keep[occ_pos(occ, off["occ_id"])]
     common = [k for k in occ if all(k in o for o in new_occ)]
     merged_occ = {k: np.concatenate([occ[k][keep]] + [o[k] for o in new_occ]) for k in common}
     merged_off = {k: np.concatenate([off[k][keep_off]] + [o[k] for o in new_off]) for k in off}
     merged_assess = {k: np.concatenate([assess[k][keep]] + [a[k] for a in new_assess]) for k in assess}
-    return (Careers(merged_occ, merged_off), merged_assess,
-            pd.concat(part_frames, ignore_index=True), pd.concat(effect_frames, ignore_index=True))
-
-
-def occ_pos(occ: dict, occ_ids: np.ndarray) -> np.ndarray:
-    pos_of = np.empty(int(occ["occ_id"].max()) + 1, np.int64)
-    pos_of[occ["occ_id"]] = np.arange(len(occ["occ_id"]))
-    return pos_of[occ_ids]
+    return Careers(merged_occ, merged_off), merged_assess

@@ -136,8 +136,10 @@ def continuation_start(occ: dict, at: np.ndarray, n_offences: np.ndarray) -> Sta
         last_months=np.nan_to_num(occ["custodial_months"][at]))
 
 
-def one_year_outcomes(c: Careers, index: np.ndarray) -> pd.DataFrame:
-    """Reoffending in the year after `index` (per start position), by the official counting rules."""
+def one_year_outcomes(c: Careers, index: np.ndarray, follow_up: int = FOLLOW_UP_DAYS,
+                      waiting: int = WAITING_DAYS) -> pd.DataFrame:
+    """Reoffending in the year (or `follow_up` days) after `index` (per start position), by the official
+    counting rules."""
     occ, off = c.occ, c.off
     n = len(index)
     out = pd.DataFrame({"reoffences": np.zeros(n, int), "days_to_first": np.full(n, np.nan), "events": np.zeros(n, int)})
@@ -149,7 +151,7 @@ def one_year_outcomes(c: Careers, index: np.ndarray) -> pd.DataFrame:
     start = occ["start_pos"][p]
     days = off["offence_date"] - index[start]
     proven = occ["disposal_date"][p] - index[start]
-    counted = (days >= 1) & (days <= FOLLOW_UP_DAYS) & (proven <= FOLLOW_UP_DAYS + WAITING_DAYS) & (off["group"] != BREACH)
+    counted = (days >= 1) & (days <= follow_up) & (proven <= follow_up + waiting) & (off["group"] != BREACH)
     frame = pd.DataFrame({"start": start[counted], "days": days[counted]})
     agg = frame.groupby("start")["days"].agg(["count", "min"])
     out.loc[agg.index, "reoffences"] = agg["count"].to_numpy()
@@ -188,8 +190,13 @@ def run_programme(prog: Programme, occ: dict, at: np.ndarray, offences_per_occ: 
         "reconviction_events_treated": y1["events"].to_numpy().astype(np.int32),
         "reconviction_events_untreated": y0["events"].to_numpy().astype(np.int32),
     })
+    # two-year truths too (the analyses' follow_up_years: 2 option, with the same six-month waiting period)
+    z1, z0 = one_year_outcomes(treated, idx, 2 * FOLLOW_UP_DAYS), one_year_outcomes(untreated, idx, 2 * FOLLOW_UP_DAYS)
     effects = pd.concat([_true_effects(prog, y1, y0),
-                         _true_effects(prog, y1[~before_start], y0[~before_start], "_analysable")], ignore_index=True)
+                         _true_effects(prog, y1[~before_start], y0[~before_start], "_analysable"),
+                         _true_effects(prog, z1, z0, "_2y"),
+                         _true_effects(prog, z1[~before_start], z0[~before_start], "_2y_analysable")],
+                        ignore_index=True)
     return treated, participants, effects
 
 

@@ -111,3 +111,9 @@ def prison_codes(region_code: np.ndarray, r: np.ndarray) -> np.ndarray:
     home = r < 0.85
     slot = np.where(home, np.floor(r / 0.85 * 3), np.floor((r - 0.85) / 0.15 * len(ALL_PRISONS))).astype(np.int64)
     return np.where(home, region_code * 3 + np.minimum(slot, 2), np.minimum(slot, len(ALL_PRISONS) - 1))
+
+
+def occ_pos(occ: dict, occ_ids: np.ndarray) -> np.ndarray:
+    pos_of = np.empty(int(occ["occ_id"].max()) + 1, np.int64)
+    pos_of[occ["occ_id"]] = np.arange(len(occ["occ_id"]))
+    return pos_of[occ_ids]

@@ -40,16 +40,16 @@ def benefit_spells(people: dict, rng: np.random.Generator, first_day: int, snaps
     legacy = np.where((legacy == esa) & (start < day("2008-10-27")), ib, legacy)
     uc_share = np.clip((start - UC_START) / (5 * 365.25), 0, 0.9)
     kind = np.where(rng.random(len(who)) < uc_share, uc, legacy)
-    return _frame(who, start, end, snapshot, benefit_type=labels(kind, OUT_OF_WORK_BENEFITS))
+    return spell_frame(who, start, end, snapshot, benefit_type=labels(kind, OUT_OF_WORK_BENEFITS))
 
 
-def employment_spells(people: dict, rng: np.random.Generator, first_day: int, snapshot: int) -> pd.DataFrame:
-    rate = np.exp(0.4 + 0.8 * people["employability"])
-    who, start, end = _spells(rng, people, rate, 150, 1.2, first_day, snapshot)
-    return _frame(who, start, end, snapshot)
+def employment_spells(people: dict, rng: np.random.Generator, first_day: int, snapshot: int) -> tuple:
+    """P45 spells as (person position, start, end) day numbers: spell_frame makes the table."""
+    rate = np.exp(1.25 + 0.8 * people["employability"])
+    return _spells(rng, people, rate, 200, 1.2, first_day, snapshot)
 
 
-def _frame(who, start, end, snapshot, **extra) -> pd.DataFrame:
+def spell_frame(who, start, end, snapshot, **extra) -> pd.DataFrame:
     order = np.lexsort((start, who))
     ongoing = end > snapshot
     frame = pd.DataFrame({"person_id": who + 1, **extra, "start_date": to_dates(start),
