@@ -28,24 +28,10 @@ def _areas(values: list[str] | None) -> dict[str, str]:
 
 
 def _people(path: Optional[Path]) -> list[int] | None:
-    """person_id column of a CSV (people already linked to the database, e.g. by 'justicelab link')."""
-    if path is None:
-        return None
-    import pandas as pd
+    """person_id column of a CSV or xlsx (people already linked to the database, e.g. by 'justicelab link')."""
+    from .local.cohort_file import read_people
 
-    try:
-        frame = pd.read_csv(path, dtype=str)
-    except (OSError, ValueError) as exc:
-        raise JusticeLabError(f"{path} cannot be read ({str(exc).splitlines()[0]})") from None
-    if "person_id" not in frame:
-        raise JusticeLabError(f"{path}: no column person_id")
-    ids = pd.to_numeric(frame["person_id"].str.strip(), errors="coerce")
-    bad = ids.isna() | (ids % 1 != 0)
-    if bad.any():
-        row = int(bad.to_numpy().nonzero()[0][0]) + 1
-        raise JusticeLabError(f"{path} row {row}, column person_id: {frame['person_id'].iloc[row - 1]!r} "
-                              "is not a whole number")
-    return ids.astype("int64").tolist()
+    return None if path is None else read_people(path)
 
 
 @local_app.command("report")
@@ -94,26 +80,9 @@ def report(db: Path = typer.Option(..., "--db", help="Path of the DuckDB reoffen
 
 def _scheme(path: Path):
     """person_id and selection_date columns; one line naming the row and column of the first problem."""
-    import pandas as pd
+    from .local.cohort_file import read_scheme
 
-    try:
-        frame = pd.read_csv(path, dtype=str)
-    except (OSError, ValueError) as exc:
-        raise JusticeLabError(f"{path} cannot be read ({str(exc).splitlines()[0]})") from None
-    for col in ("person_id", "selection_date"):
-        if col not in frame:
-            raise JusticeLabError(f"{path}: no column {col}")
-    ids = _people(path)
-    dates = pd.to_datetime(frame["selection_date"].str.strip(), format="%Y-%m-%d", errors="coerce")
-    if dates.isna().any():
-        row = int(dates.isna().to_numpy().nonzero()[0][0]) + 1
-        raise JusticeLabError(f"{path} row {row}, column selection_date: {frame['selection_date'].iloc[row - 1]!r} "
-                              "is not a date (YYYY-MM-DD)")
-    dup = pd.Series(ids).duplicated()
-    if dup.any():
-        row = int(dup.to_numpy().nonzero()[0][0]) + 1
-        raise JusticeLabError(f"{path} row {row}, column person_id: {ids[row - 1]} appears twice")
-    return pd.DataFrame({"person_id": ids, "event_date": dates})
+    return read_scheme(path)
 
 
 @local_app.command("track")
@@ -125,33 +94,16 @@ def track_scheme(db: Path = typer.Option(..., "--db", help="Path of the DuckDB r
                  engine_name: str = ENGINE_OPTION, spark_master: Optional[str] = SPARK_MASTER_OPTION,
                  driver_memory: Optional[str] = DRIVER_MEMORY_OPTION):
     """Cohort tracking (IOM-style): offences per month around selection, against a matched trajectory."""
-    from datetime import timedelta
-
     from .cli import _open_engine, console
     from .local.outputs import write_tracking
-    from .local.tracking import CAVEAT, MONTH, MONTHS, scheme_and_pool, track
-    from .measures.bulletin import snapshot_date
-    from .provenance import code_version, sha256_of
-    from .report.disclosure import round_count
+    from .local.run import run_tracking
+    from .provenance import sha256_of
 
     scheme = _scheme(people)
     with _open_engine(db, engine_name, spark_master, driver_memory) as engine:
-        snapshot = snapshot_date(engine)
-        need = timedelta(days=int(MONTHS * MONTH) + 183)
-        late = scheme["event_date"].dt.date + need > snapshot
-        if late.any():
-            row = int(late.to_numpy().nonzero()[0][0]) + 1
-            raise JusticeLabError(f"{people} row {row}, column selection_date: too late to follow for 24 months "
-                                  f"(the database runs to {snapshot})")
-        frame, treated = scheme_and_pool(engine, scheme, snapshot)
-    r = track(frame, treated)
-    results = {"title": "Cohort tracking: offences per person per month around selection", "caveat": CAVEAT,
-               "provenance": {"code_version": code_version(), "database_sha256": sha256_of(db),
-                              "people_file_sha256": sha256_of(people)},
-               **{k: v for k, v in r.items() if k != "series"},
-               "series": r["series"].to_dict(orient="records")}
-    for k in ("scheme_people", "matched_people", "comparison_people"):
-        results[k] = round_count(results[k])
+        results = run_tracking(engine, scheme, db, str(people))
+    results["provenance"]["people_file_sha256"] = sha256_of(people)
+    r = results
     for kind, path in write_tracking(results, out).items():
         console.print(f"{kind}: {path}")
     console.print(f"Naive before/after {r['naive_change']:+.3f} offences per person per month; against the matched "

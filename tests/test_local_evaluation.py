@@ -246,16 +246,22 @@ def test_frequency_interval_covers_a_null_cohort_at_the_stated_rate():
     assert found > 0.8
 
 
-def test_cli_track_on_a_null_scheme_and_bad_files(db, tmp_path, capsys):
+def burst_scheme(db) -> pd.DataFrame:
+    """A null IOM-style scheme: half the people sentenced or cautioned in 2015-2016 after a burst of
+    offending (3+ offences in the last three months), selected on that day; no effect at all.
+    person_id and selection_date, as a scheme's file has them (also used by tests/test_local_jobs.py)."""
     from justicelab.local.tracking import build_tracking
 
     with DuckDBEngine(db, read_only=True) as e:
         frame = build_tracking(e, d("2015-01-01"), d("2016-12-31"), d("2021-12-31"))
-    burst = frame[[-3, -2, -1]].sum(axis=1) >= 3  # half the people after a burst of offending; no effect at all
+    burst = frame[[-3, -2, -1]].sum(axis=1) >= 3
     chosen = frame[burst & (np.random.default_rng(9).random(len(frame)) < 0.5)]
+    return chosen.reset_index()[["person_id", "event_date"]].rename(columns={"event_date": "selection_date"})
+
+
+def test_cli_track_on_a_null_scheme_and_bad_files(db, tmp_path, capsys):
     scheme = tmp_path / "scheme.csv"
-    chosen.reset_index()[["person_id", "event_date"]].rename(columns={"event_date": "selection_date"}).to_csv(
-        scheme, index=False)
+    burst_scheme(db).to_csv(scheme, index=False)
     code, err = _run(["local", "track", "--db", str(db), "--people", str(scheme), "--out", str(tmp_path / "t")], capsys)
     assert code == 0, err
     r = json.loads((tmp_path / "t" / "tracking.json").read_text())

@@ -23,7 +23,16 @@ NOTES = [
 
 
 def render_html(results: dict) -> str:
-    return TEMPLATES.get_template("local.html.j2").render(r=results, notes=NOTES)
+    return TEMPLATES.get_template("local.html.j2").render(r=results, notes=NOTES, tables=True)
+
+
+def render_body(results: dict, chart_src: str = "tracking.png", tables: bool = True) -> str:
+    """The report's content without its page (the service shows it inside its own layout); without
+    `tables`, the tables by area and quarter are left out (an evaluation's page leads with its result)."""
+    if "series" in results:  # cohort tracking
+        return TEMPLATES.get_template("tracking_body.html.j2").render(r=results, chart_src=chart_src,
+                                                                     chart_alt=tracking_alt(results["series"]))
+    return TEMPLATES.get_template("local_body.html.j2").render(r=results, notes=NOTES, tables=tables)
 
 
 def write_workbook(results: dict, path: Path) -> Path:
@@ -60,7 +69,7 @@ def write_workbook(results: dict, path: Path) -> Path:
 def write_outputs(results: dict, out: Path, pdf: bool = True) -> dict[str, Path]:
     out.mkdir(parents=True, exist_ok=True)
     paths = {"results": out / "results.json", "html": out / "local.html", "xlsx": out / "local.xlsx"}
-    paths["results"].write_text(json.dumps(results, indent=2, sort_keys=True, default=str) + "\n", encoding="utf-8")
+    paths["results"].write_text(json.dumps(results, indent=2, default=str) + "\n", encoding="utf-8")
     html = render_html(results)
     paths["html"].write_text(html, encoding="utf-8")
     write_workbook(results, paths["xlsx"])
@@ -70,14 +79,17 @@ def write_outputs(results: dict, out: Path, pdf: bool = True) -> dict[str, Path]
     return paths
 
 
-def write_tracking(results: dict, out: Path) -> dict[str, Path]:
-    """Cohort tracking: tracking.json, tracking.html and tracking.xlsx."""
+def write_tracking(results: dict, out: Path, pdf: bool = False) -> dict[str, Path]:
+    """Cohort tracking: tracking.json, tracking.html and tracking.xlsx (and tracking.pdf)."""
     out.mkdir(parents=True, exist_ok=True)
     paths = {"results": out / "tracking.json", "html": out / "tracking.html", "xlsx": out / "tracking.xlsx"}
-    paths["results"].write_text(json.dumps(results, indent=2, sort_keys=True, default=str) + "\n", encoding="utf-8")
+    paths["results"].write_text(json.dumps(results, indent=2, default=str) + "\n", encoding="utf-8")
     paths["chart"], alt = tracking_chart(results["series"], out / "tracking.png")
-    paths["html"].write_text(TEMPLATES.get_template("tracking.html.j2").render(r=results, chart_alt=alt),
-                             encoding="utf-8")
+    html = TEMPLATES.get_template("tracking.html.j2").render(r=results, chart_alt=alt)
+    paths["html"].write_text(html, encoding="utf-8")
+    if pdf:
+        from ..report.build import write_pdf
+        paths["pdf"] = write_pdf(html, out / "tracking.pdf", out)
     wb = Workbook()
     wb.active.title = "Cover"
     wb.active["A1"] = results["title"]
@@ -103,13 +115,52 @@ def tracking_chart(series: list[dict], path: Path) -> tuple[Path, str]:
     ax.axvline(-0.5, color="black", linewidth=0.8)
     ax.set_xlabel("months from selection")
     ax.set_ylabel("offences per person")
+    _finish(fig, ax, path)
+    return path, tracking_alt(series)
+
+
+def tracking_alt(series: list[dict]) -> str:
+    peak = max(series, key=lambda s: s["scheme"])
+    return (f"Offences per person by month from selection: the scheme peaks at {peak['scheme']:.2f} in month "
+            f"{peak['month']}; the matched comparison follows the same path before selection.")
+
+
+def _trend_lines(results: dict) -> list[tuple[str, pd.Series, pd.Series]]:
+    """England and Wales and the chosen area: (name, quarters, published rate %; a withheld quarter is NaN)."""
+    rows = pd.DataFrame(results["trends"]["rows"])
+    names = ["England and Wales"] + list(results.get("area", {}).values())
+    return [(n, rows.loc[rows["area"] == n, "quarter"],
+             pd.to_numeric(rows.loc[rows["area"] == n, "proportion_reoffending_pct"], errors="coerce")) for n in names]
+
+
+def trend_alt(results: dict) -> str:
+    said = [f"{n} from {r.dropna().iloc[0]:.0f}% to {r.dropna().iloc[-1]:.0f}%"
+            for n, _, r in _trend_lines(results) if r.notna().any()]
+    return "Proven reoffending rate by quarterly cohort: " + ("; ".join(said) or "no published rates") + "."
+
+
+def trend_chart(results: dict, path: Path) -> tuple[Path, str]:
+    """Proven reoffending rate by quarter, a line each for England and Wales and the chosen area."""
+    import matplotlib.pyplot as plt
+
+    from ..report.charts import BLUE, GREY
+
+    fig, ax = plt.subplots(figsize=(6.5, 3.0), dpi=110)
+    for i, (name, quarters, rate) in enumerate(_trend_lines(results)):
+        ax.plot(quarters, rate, color=BLUE if i else GREY, linestyle="-" if i else "--", marker="o", label=name)
+    ax.set_ylabel("reoffending rate (%)")
+    ax.tick_params(axis="x", labelsize=7, rotation=45)
+    _finish(fig, ax, path)
+    return path, trend_alt(results)
+
+
+def _finish(fig, ax, path: Path) -> None:
+    """The local charts' common style (y from 0, no top or right spine, a plain legend), saved and closed."""
+    import matplotlib.pyplot as plt
+
     ax.set_ylim(bottom=0)
     ax.spines[["top", "right"]].set_visible(False)
     ax.legend(frameon=False, fontsize=8)
     fig.tight_layout()
     fig.savefig(path)
     plt.close(fig)
-    peak = max(series, key=lambda s: s["scheme"])
-    alt = (f"Offences per person by month from selection: the scheme peaks at {peak['scheme']:.2f} in month "
-           f"{peak['month']}; the matched comparison follows the same path before selection.")
-    return path, alt

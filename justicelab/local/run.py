@@ -138,3 +138,37 @@ def _prediction(engine: Engine, keys: list[str], area: dict[str, str], people: l
                     matched[part][k] = CONFIDENTIAL if is_disclosive(v) else round_count(v)
         out["matched"] = matched
     return out
+
+
+def published_count(n: int) -> int | str:
+    """A count of people as the outputs publish it: [c] for 1 to 10, else rounded to 5."""
+    return CONFIDENTIAL if is_disclosive(n) else round_count(n)
+
+
+def run_tracking(engine: Engine, scheme: pd.DataFrame, db_path: Path | None = None, label: str = "the file") -> dict:
+    """Cohort tracking for a scheme (person_id, event_date = selection date): the published results every
+    tracking output is written from. A selection too late to follow for 24 months is refused by row."""
+    from datetime import timedelta
+
+    from ..measures.bulletin import snapshot_date
+    from .tracking import CAVEAT, MONTH, MONTHS, scheme_and_pool, track
+
+    snapshot = snapshot_date(engine)
+    late = scheme["event_date"].dt.date + timedelta(days=int(MONTHS * MONTH) + 183) > snapshot
+    if late.any():
+        row = int(late.to_numpy().nonzero()[0][0]) + 1
+        raise JusticeLabError(f"{label} row {row}, column selection_date: too late to follow for 24 months "
+                              f"(the database runs to {snapshot})")
+    frame, treated = scheme_and_pool(engine, scheme, snapshot)
+    r = track(frame, treated)
+    results = {"title": "Cohort tracking: offences per person per month around selection", "caveat": CAVEAT,
+               "provenance": {"code_version": code_version(),
+                              "database_sha256": sha256_of(db_path) if db_path else None},
+               **{k: v for k, v in r.items() if k != "series"},
+               "series": r["series"].to_dict(orient="records")}
+    for k in ("scheme_people", "matched_people", "comparison_people"):
+        results[k] = published_count(results[k])
+    results["verdict"] = ("fewer offences than the matched comparison" if r["effect_high"] < 0 else
+                          "more offences than the matched comparison" if r["effect_low"] > 0 else
+                          "not distinguishable from the matched comparison")
+    return results

@@ -27,7 +27,7 @@ from ..report.public import PUBLIC_DIR, PUBLIC_FILES, publish
 log = logging.getLogger("justicelab.service")
 COOKIE = "jl_session"
 LOGIN_COOKIE = "jl_login"  # pre-session CSRF token: a cross-site form cannot sign a victim in
-UPLOADS = ("/submissions", "/api/submissions", "/casework/import")  # bodies over the form cap: checked first
+UPLOADS = ("/submissions", "/api/submissions", "/casework/import", "/local/evaluations", "/api/local/evaluations")  # bodies over the form cap: checked first
 REPORT_FILES = {"report.html": "text/html", "report.pdf": "application/pdf",
                 "annex.xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
 PAGES = Environment(loader=PackageLoader("justicelab.service", "templates"), autoescape=select_autoescape(["j2"]))

@@ -23,7 +23,7 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from ..errors import JusticeLabError
-from .store import Audit, Job, Submission, new_id, now
+from .store import Audit, Job, LocalEvaluation, Submission, new_id, now
 
 log = logging.getLogger("justicelab.service")
 STALE_AFTER = timedelta(seconds=30)
@@ -140,7 +140,7 @@ def enqueue(db: Session, submission: Submission, kind: str = "analyse") -> None:
     db.commit()
 
 
-def claim(factory: sessionmaker, worker: str, kinds: tuple[str, ...] = ("validate", "analyse")) -> Job | None:
+def claim(factory: sessionmaker, worker: str, kinds: tuple[str, ...] = ("validate", "analyse", "local")) -> Job | None:
     """Take the next job atomically: queued, or running with a stale heartbeat (its worker died)."""
     with factory() as db:
         stale = now() - STALE_AFTER
@@ -166,7 +166,9 @@ def _conclude(factory, job: Job, state: str, error: str | None = None, then: str
     leaves either none or all of them."""
     with factory() as db:
         if values:
-            db.execute(update(Submission).where(Submission.id == job.submission_id).values(updated=now(), **values))
+            target = (update(Submission).where(Submission.id == job.submission_id) if job.submission_id else
+                      update(LocalEvaluation).where(LocalEvaluation.id == job.evaluation_id))
+            db.execute(target.values(updated=now(), **values))
         if then:
             db.add(Job(submission_id=job.submission_id, kind=then))
         done = {"state": state} if error is None else {"state": state, "error": error[:2000]}
@@ -198,6 +200,8 @@ def run_job(factory: sessionmaker, settings: Settings, job: Job) -> None:
     beat.start()
     sid = job.submission_id
     try:
+        if job.kind == "local":
+            return _local(factory, settings, job)
         with factory() as db:
             sub = db.get(Submission, sid)
         if sub.status in FINAL:  # a rerun of a job whose result was already stored
@@ -246,6 +250,41 @@ def run_job(factory: sessionmaker, settings: Settings, job: Job) -> None:
         stop.set()
 
 
+def _local(factory, settings: Settings, job: Job) -> None:
+    """A local evaluation: run, write its outputs, store the headline; the people file then goes (the
+    outputs hold published figures only). A data problem returns it with the reason, as for submissions."""
+    from ..local.evaluation import evaluate, headline
+
+    with factory() as db:
+        ev = db.get(LocalEvaluation, job.evaluation_id)
+    if ev.status in ("done", "returned"):  # a rerun of a job whose result was already stored
+        return _conclude(factory, job, "done")
+    with factory() as db:
+        db.execute(update(LocalEvaluation).where(LocalEvaluation.id == ev.id).values(status="running", updated=now()))
+        db.commit()
+    people = Path(ev.people_path) if ev.people_path else None
+    out = settings.data_dir / "local-evaluations" / ev.id / "results"
+    try:
+        results = evaluate(settings.database, ev.kind, ev.parameters, people, out, ev.title)
+    except JusticeLabError:
+        if people:
+            people.unlink(missing_ok=True)
+        raise
+    checkpoint("local-written")
+    _conclude(factory, job, "done", status="done", results_dir=str(out), headline=headline(ev.kind, results),
+              people_path=None, comment="")
+    if people:
+        people.unlink(missing_ok=True)
+    log.info("local evaluation %s done", ev.id)
+
+
+def enqueue_evaluation(db: Session, evaluation: LocalEvaluation) -> None:
+    """Queue (or queue again, after a failure) a local evaluation's job."""
+    evaluation.status, evaluation.comment = "queued", ""
+    db.add(Job(evaluation_id=evaluation.id, kind="local"))
+    db.commit()
+
+
 def delete_personal_data(factory: sessionmaker, settings: Settings) -> int:
     """Remove uploads and linkage files of analysed submissions past the retention period."""
     cutoff = now() - timedelta(days=settings.retention_days)
@@ -273,7 +312,7 @@ def sweep(factory: sessionmaker, settings: Settings, grace: timedelta = ORPHAN_G
     `grace` (so an upload in progress is left alone), are deleted. Returns how many things it mended."""
     mended = 0
     with factory() as db:
-        active = select(Job.submission_id).where(Job.state.in_(("queued", "running")))
+        active = select(Job.submission_id).where(Job.state.in_(("queued", "running")), Job.submission_id.is_not(None))
         for sub in db.scalars(select(Submission).where(Submission.status.in_(PENDING),
                                                        Submission.id.not_in(active))).all():
             if sub.path and Path(sub.path).exists():
@@ -299,7 +338,7 @@ def sweep(factory: sessionmaker, settings: Settings, grace: timedelta = ORPHAN_G
 
 def work(factory: sessionmaker, settings: Settings, once: bool = False, poll: float = 1.0,
          stop: threading.Event | None = None, sweep_every: float = 60.0,
-         kinds: tuple[str, ...] = ("validate", "analyse")) -> None:
+         kinds: tuple[str, ...] = ("validate", "analyse", "local")) -> None:
     """The worker loop: claim, run, tidy personal data and sweep orphans; `once` stops when the queue is
     empty. `kinds=("validate",)` makes a worker that only checks uploads, so answers stay quick while
     long analyses queue."""

@@ -81,14 +81,36 @@ class Job(Base):
     worker) makes it claimable again, and every stage is safe to rerun."""
     __tablename__ = "job"
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    submission_id: Mapped[str] = mapped_column(ForeignKey("submission.id"), index=True)
-    kind: Mapped[str] = mapped_column(String(10), default="analyse")  # "validate" (the upload) or "analyse"
+    submission_id: Mapped[str | None] = mapped_column(ForeignKey("submission.id"), index=True, nullable=True)
+    # "validate" (the upload), "analyse", or "local" (a local evaluation: evaluation_id, no submission)
+    kind: Mapped[str] = mapped_column(String(10), default="analyse")
+    evaluation_id: Mapped[str | None] = mapped_column(ForeignKey("local_evaluation.id"), index=True, nullable=True)
     state: Mapped[str] = mapped_column(String(10), default="queued", index=True)  # queued/running/done/failed
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     worker: Mapped[str] = mapped_column(String(64), default="")
     heartbeat: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
     error: Mapped[str] = mapped_column(Text, default="")
     created: Mapped[datetime] = mapped_column(DateTime, default=now)
+
+
+class LocalEvaluation(Base):
+    """A local evaluation an organisation asked for (docs/local.md): predicted against actual for a cohort,
+    cohort tracking for a scheme, or demand for an area. Its people file is kept until the job is done;
+    its results (published figures only) stay in `results_dir`."""
+    __tablename__ = "local_evaluation"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    organisation_id: Mapped[str] = mapped_column(ForeignKey("organisation.id"), index=True)
+    requested_by: Mapped[str] = mapped_column(ForeignKey("user_account.id"))
+    kind: Mapped[str] = mapped_column(String(20))  # "predicted", "tracking" or "demand"
+    title: Mapped[str] = mapped_column(String(200))
+    parameters: Mapped[dict] = mapped_column(JSON, default=dict)  # periods, area, the cohort's source
+    people_path: Mapped[str | None] = mapped_column(Text, nullable=True)  # None once the job is done
+    status: Mapped[str] = mapped_column(String(20), default="queued")  # queued, running, done, returned, failed
+    comment: Mapped[str] = mapped_column(Text, default="")
+    results_dir: Mapped[str | None] = mapped_column(Text, nullable=True)
+    headline: Mapped[dict] = mapped_column(JSON, default=dict)
+    created: Mapped[datetime] = mapped_column(DateTime, default=now)
+    updated: Mapped[datetime] = mapped_column(DateTime, default=now, onupdate=now)
 
 
 class LoginAttempt(Base):
@@ -107,6 +129,7 @@ class Audit(Base):
     user_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
     submission_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
     action: Mapped[str] = mapped_column(String(60))
+    evaluation_id: Mapped[str | None] = mapped_column(String(32), nullable=True)  # a local evaluation
 
 
 POOL_SIZE = int(os.environ.get("JUSTICELAB_POOL_SIZE", "5"))  # per process, per store; see docs/deploy.md
