@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 import sys
 import time
-from contextlib import contextmanager, nullcontext
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 from typing import Optional
@@ -16,6 +16,9 @@ from rich.table import Table
 from rich.text import Text
 
 from . import __version__
+from .cli_common import DRIVER_MEMORY_OPTION, SPARK_MASTER_OPTION
+from .cli_common import open_engine as _open_engine
+from .cli_common import spark_errors_for as _spark_errors
 from .errors import DataError, JusticeLabError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
@@ -26,10 +29,6 @@ if not console.is_terminal:  # piped or logged: wide enough for the bulletin tab
 err = Console(stderr=True, soft_wrap=True)  # an error is one line, however long
 
 DB_OPTION = typer.Option(..., "--db", help="Path of the DuckDB reoffending database.")
-SPARK_MASTER_OPTION = typer.Option(None, "--spark-master", help="With --engine spark: local[*] (default), "
-                                   "spark://host:7077, yarn, k8s://... or a Spark Connect sc://host:15002 URL.")
-DRIVER_MEMORY_OPTION = typer.Option(None, "--driver-memory", help="With --engine spark: driver memory, e.g. 8g "
-                                    "(default a quarter of this machine; env JUSTICELAB_SPARK_DRIVER_MEMORY).")
 
 
 @contextmanager
@@ -161,41 +160,6 @@ def _print_bulletin(table, start: date, end: date, by: Optional[str]) -> None:
         t.add_row(str(row.group), f"{row.offenders:,}", f"{row.reoffenders:,}", f"{row.proportion_reoffending_pct:.1f}",
                   f"{row.reoffences:,}", f"{row.reoffences_per_reoffender:.2f}", f"{row.reoffences_per_offender:.2f}")
     console.print(t)
-
-
-@contextmanager
-def _open_engine(db: Path, engine_name: str, spark_master: Optional[str] = None, driver_memory: Optional[str] = None):
-    from .data.db import check_database_file, require_database
-    from .engine import DuckDBEngine, spark_engine
-
-    require_database(db)
-    if engine_name == "duckdb":
-        if db.is_dir():
-            raise JusticeLabError(f"{db} is a folder: use --engine spark, or 'justicelab load' it into DuckDB")
-        check_database_file(db)
-        engine = DuckDBEngine(db, read_only=True)
-    elif engine_name == "spark":
-        if not db.is_dir():
-            raise JusticeLabError("with --engine spark, --db is a folder of Parquet files ('justicelab export')")
-        engine = spark_engine(master=spark_master, driver_memory=driver_memory)
-        for path in sorted(db.glob("*.parquet")):
-            engine.register_parquet(path.stem, str(path))
-    else:
-        raise JusticeLabError("--engine must be duckdb or spark")
-    try:
-        with _spark_errors(engine_name):
-            yield engine
-    finally:
-        engine.close()
-
-
-def _spark_errors(engine_name: str):
-    """Spark's Java errors as one line (out of memory names --driver-memory); a no-op for DuckDB."""
-    if engine_name != "spark":
-        return nullcontext()
-    from .engine.spark_engine import spark_errors
-
-    return spark_errors()
 
 
 @app.command()

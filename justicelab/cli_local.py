@@ -6,6 +6,7 @@ from typing import Optional
 
 import typer
 
+from .cli_common import DRIVER_MEMORY_OPTION, ENGINE_OPTION, SPARK_MASTER_OPTION
 from .errors import JusticeLabError
 
 local_app = typer.Typer(help="Local areas: statistics by place, predicted vs actual for local schemes.",
@@ -34,7 +35,8 @@ def _people(path: Optional[Path]) -> list[int] | None:
 
 
 @local_app.command("report")
-def report(db: Path = typer.Option(..., "--db", help="Path of the DuckDB reoffending database."),
+def report(db: Path = typer.Option(..., "--db", help="Path of the DuckDB reoffending database "
+                                   "(a Parquet folder with --engine spark)."),
            by: str = BY_OPTION, area: Optional[list[str]] = AREA_OPTION,
            period_from: Optional[str] = typer.Option(None, "--from", help="First index date (YYYY-MM-DD)."),
            period_to: Optional[str] = typer.Option(None, "--to", help="Last index date (YYYY-MM-DD)."),
@@ -45,7 +47,9 @@ def report(db: Path = typer.Option(..., "--db", help="Path of the DuckDB reoffen
            baseline_to: Optional[str] = typer.Option(None, "--baseline-to", help="End of the baseline period."),
            out: Path = typer.Option(Path("local-report"), "--out", help="Folder for the outputs."),
            predict: bool = typer.Option(True, "--predict/--no-predict", help="Fit the prediction model."),
-           pdf: bool = typer.Option(True, "--pdf/--no-pdf", help="Also write a PDF.")):
+           pdf: bool = typer.Option(True, "--pdf/--no-pdf", help="Also write a PDF."),
+           engine_name: str = ENGINE_OPTION, spark_master: Optional[str] = SPARK_MASTER_OPTION,
+           driver_memory: Optional[str] = DRIVER_MEMORY_OPTION):
     """Area statistics (bulletin by area, trends, England and Wales), predicted vs actual; HTML, xlsx, PDF, JSON."""
     from .cli import _open_engine, _parse_date, console
     from .local.geography import parse_levels
@@ -60,7 +64,7 @@ def report(db: Path = typer.Option(..., "--db", help="Path of the DuckDB reoffen
         raise JusticeLabError("give both --from and --to, or neither (the latest complete year)")
     if (config.baseline_start is None) != (config.baseline_end is None) or (config.baseline_start and not config.area):
         raise JusticeLabError("demand needs --area and both --baseline-from and --baseline-to")
-    with _open_engine(db, "duckdb") as engine:
+    with _open_engine(db, engine_name, spark_master, driver_memory) as engine:
         results = run_local(engine, config, db, _people(people))
     if people is not None:
         from .provenance import sha256_of
@@ -82,10 +86,13 @@ def _scheme(path: Path):
 
 
 @local_app.command("track")
-def track_scheme(db: Path = typer.Option(..., "--db", help="Path of the DuckDB reoffending database."),
+def track_scheme(db: Path = typer.Option(..., "--db", help="Path of the DuckDB reoffending database "
+                                         "(a Parquet folder with --engine spark)."),
                  people: Path = typer.Option(..., "--people", help="CSV with person_id and selection_date "
                                              "(YYYY-MM-DD): the scheme's people and when each was selected."),
-                 out: Path = typer.Option(Path("local-tracking"), "--out", help="Folder for the outputs.")):
+                 out: Path = typer.Option(Path("local-tracking"), "--out", help="Folder for the outputs."),
+                 engine_name: str = ENGINE_OPTION, spark_master: Optional[str] = SPARK_MASTER_OPTION,
+                 driver_memory: Optional[str] = DRIVER_MEMORY_OPTION):
     """Cohort tracking (IOM-style): offences per month around selection, against a matched trajectory."""
     from .cli import _open_engine, console
     from .local.outputs import write_tracking
@@ -93,7 +100,7 @@ def track_scheme(db: Path = typer.Option(..., "--db", help="Path of the DuckDB r
     from .provenance import sha256_of
 
     scheme = _scheme(people)
-    with _open_engine(db, "duckdb") as engine:
+    with _open_engine(db, engine_name, spark_master, driver_memory) as engine:
         results = run_tracking(engine, scheme, db, str(people))
     results["provenance"]["people_file_sha256"] = sha256_of(people)
     r = results

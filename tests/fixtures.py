@@ -101,3 +101,23 @@ def synthetic_db(tmp_path_factory, people: int, seed: int):
     path = tmp_path_factory.mktemp("synth") / f"db_{people}_{seed}.duckdb"
     write_database(path, generate(SynthConfig(people=people, seed=seed)))
     return path
+
+
+def exported_db(tmp_path_factory, people: int, seed: int):
+    """A synthetic database file and its Parquet export (`parquet/` beside it), for the Spark tests."""
+    from justicelab.data.load import export_folder
+
+    db = synthetic_db(tmp_path_factory, people, seed)
+    parquet = db.parent / "parquet"
+    export_folder(db, parquet, "parquet")
+    return db, parquet
+
+
+def spark_on_parquet(spark_session, folder):
+    """A Spark engine with every table of a Parquet export registered, as `--engine spark` does."""
+    from justicelab.engine.spark_engine import SparkEngine
+
+    engine = SparkEngine(spark=spark_session)
+    for path in sorted(folder.glob("*.parquet")):
+        engine.register_parquet(path.stem, str(path))
+    return engine

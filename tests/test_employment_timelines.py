@@ -7,6 +7,7 @@ from datetime import date
 
 import pandas as pd
 import pytest
+from hypothesis import given, settings, strategies as st
 
 from justicelab.data.db import ANALYSIS_TABLES, attach_tables
 from justicelab.employment.timelines import YEARS_DAYS, benefit_timelines
@@ -109,6 +110,28 @@ def check_timelines(engine):
     assert month(3) == {"JSA": 0.5}
 
 
+@pytest.mark.parametrize("longer_first", [True, False])
+def test_two_claims_starting_the_same_day_count_as_the_longer_in_any_row_order(longer_first):
+    """A leaver and a claimant each with two JSA spells from the same day (30 days; open or 500 days): the
+    initial claim is the longer one, whichever row comes first, so at week 52 both are still on it."""
+    f = Fixture()
+    f.person(1); f.disposal(1, d("2009-12-01"), "custody", months=6, release=d("2010-03-01"))
+    f.person(6); f.disposal(6, d("2014-12-31"))  # the snapshot
+    leaver = [(d("2010-03-15"), plus(d("2010-03-15"), 29)), (d("2010-03-15"), None)]
+    claimant = [(d("2010-02-01"), plus(d("2010-02-01"), 29)), (d("2010-02-01"), plus(d("2010-02-01"), 499))]
+    order = slice(None, None, -1 if longer_first else 1)
+    for start, end in leaver[order]:
+        f.benefit(1, start, end, "JSA")
+    for start, end in claimant[order]:
+        _claimant(f, 1, "JSA", start, end)
+    with DuckDBEngine(threads=1) as engine:
+        f.register(engine)
+        out = benefit_timelines(engine, *PERIOD)
+    still_on = out["survival"].set_index(["grp", "week"])["still_on"]
+    assert still_on[("Prison leavers", 52)] == 1.0 and still_on[("All JSA claimants", 52)] == 1.0
+    assert still_on[("All JSA claimants", 72)] == 0.0  # day 504: the 500-day claim (days 0-499) has ended
+
+
 @pytest.fixture(scope="module")
 def generated(tmp_path_factory):
     from tests.fixtures import synthetic_db
@@ -200,3 +223,27 @@ def test_claimant_table_is_optional_and_validated(tmp_path):
     assert any("claimant_benefit_spell.csv row" in p and "benefit_type" in p for p in exc.value.problems)
     path.unlink()  # without the sample the database still loads; timelines then say what is missing
     assert "claimant_benefit_spell" not in load_folder(folder, tmp_path / "c.duckdb")
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.integers(0, YEARS_DAYS), min_size=2, max_size=300), st.randoms(use_true_random=False))
+def test_share_on_benefit_is_the_textbook_mean_and_se_whatever_the_order(days, rng):
+    """The share and its standard error (s / sqrt(n)) from statistics' own mean and stdev; the figures come
+    from whole-number sums, so shuffling the people (a parallel engine's order) changes no bit."""
+    import statistics
+
+    from justicelab.employment.timelines import share_on_benefit
+
+    def sums(values):
+        return pd.DataFrame({"grp": ["g"], "people": [len(values)], "days": [sum(values)],
+                             "days_sq": [sum(v * v for v in values)]})
+
+    got = share_on_benefit(sums(days)).iloc[0]
+    assert got["people"] == len(days)
+    assert got["share_on_benefit"] == pytest.approx(statistics.fmean(days) / YEARS_DAYS, rel=1e-12)
+    se = statistics.stdev(days) / YEARS_DAYS / len(days) ** 0.5
+    assert got["se"] == pytest.approx(se, rel=1e-9, abs=1e-15)
+    shuffled = list(days)
+    rng.shuffle(shuffled)
+    again = share_on_benefit(sums(shuffled)).iloc[0]
+    assert (again["share_on_benefit"], again["se"]) == (got["share_on_benefit"], got["se"])

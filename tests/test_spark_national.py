@@ -6,7 +6,6 @@ fixtures of the other Spark tests cannot show memory or broadcast problems, a mi
 import pandas as pd
 import pytest
 
-from justicelab.data.load import export_folder
 from justicelab.data.synth.submission import write_submission
 from justicelab.engine import DuckDBEngine
 from justicelab.linkage.link import link_submission
@@ -14,27 +13,19 @@ from justicelab.linkage.quality import linkage_quality
 from justicelab.measures.bulletin import bulletin, national_statistics
 from justicelab.pbr.events import count_reconviction_events
 from justicelab.submission.validate import validate
-from tests.fixtures import synthetic_db
+from tests.fixtures import exported_db, spark_on_parquet
 
 pytestmark = [pytest.mark.slow, pytest.mark.spark]
 
 
 @pytest.fixture(scope="module")
 def national(tmp_path_factory):
-    db = synthetic_db(tmp_path_factory, 1_000_000, 5)
-    parquet = db.parent / "parquet"
-    export_folder(db, parquet, "parquet")
-    return db, parquet
+    return exported_db(tmp_path_factory, 1_000_000, 5)
 
 
 @pytest.fixture(scope="module")
 def spark(spark_session, national):
-    from justicelab.engine.spark_engine import SparkEngine
-
-    engine = SparkEngine(spark=spark_session)
-    for path in sorted(national[1].glob("*.parquet")):
-        engine.register_parquet(path.stem, str(path))
-    return engine
+    return spark_on_parquet(spark_session, national[1])
 
 
 def _same(duck: pd.DataFrame, spark: pd.DataFrame, keys: list[str]) -> None:

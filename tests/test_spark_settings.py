@@ -80,6 +80,9 @@ def _py4j_error(name: str) -> type:
     ("Py4JJavaError", "An error occurred\njava.lang.OutOfMemoryError: Java heap space\n\tat org.apache",
      "^Spark ran out of memory: raise --driver-memory"),
     ("Py4JJavaError", "An error occurred\n\tat org.apache.spark.Thing", "^Spark failed: An error occurred$"),
+    ("Py4JJavaError", "An error occurred while calling o83.parquet.\n: org.apache.spark.SparkException: "
+     "[FAILED_READ_FILE.CANNOT_READ_FILE_FOOTER] Encountered error while reading file file:/x/offence.parquet.\n"
+     "\tat org.apache.spark.Thing", r"^Spark failed: org\.apache\.spark\.SparkException: \[FAILED_READ_FILE.*/x/offence"),
     ("Py4JNetworkError", "Answer from Java side is empty", "Java process stopped.*--driver-memory"),
 ])
 def test_java_errors_become_one_line(name, text, expected):

@@ -2,6 +2,7 @@
 reports are built (employment/report.py), as the Data Lab's report is built from results.json."""
 from __future__ import annotations
 
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 
@@ -10,7 +11,7 @@ import pandas as pd
 
 from .. import __version__
 from ..data.db import ANALYSIS_TABLES, attach_tables
-from ..engine import DuckDBEngine
+from ..engine import DuckDBEngine, Engine
 from ..errors import JusticeLabError
 from ..provenance import code_version, sha256_of
 from ..report.disclosure import round_count
@@ -29,9 +30,23 @@ def _provenance(configuration: dict, db: Path | None = None, seed: int | None = 
             "inputs": inputs, "seed": seed}
 
 
-def _has_claimants(db: Path) -> bool:
+@contextmanager
+def _database(db: Path, engine: Engine | None, tables: tuple[str, ...] = ANALYSIS_TABLES):
+    """The engine the SQL steps run on: the one given (Spark over a Parquet export, say), else an in-memory
+    DuckDB with the database's tables attached read-only (a DuckDB file or a folder of Parquet files)."""
+    if engine is not None:
+        yield engine
+        return
+    with DuckDBEngine() as duck:
+        attach_tables(duck.con, db, tables)
+        yield duck
+
+
+def _has_claimants(db: Path, engine: Engine | None = None) -> bool:
     import duckdb
 
+    if engine is not None:
+        return engine.has_table("claimant_benefit_spell")
     if db.is_dir():
         return (db / "claimant_benefit_spell.parquet").exists()
     con = duckdb.connect(str(db), read_only=True)
@@ -42,15 +57,15 @@ def _has_claimants(db: Path) -> bool:
         con.close()
 
 
-def timelines(db: Path, start: date, end: date, claim_within: int = 90) -> dict:
-    """Benefit timelines of prison leavers claiming JSA after release and of all JSA claimants."""
-    if not _has_claimants(db):
+def timelines(db: Path, start: date, end: date, claim_within: int = 90, engine: Engine | None = None) -> dict:
+    """Benefit timelines of prison leavers claiming JSA after release and of all JSA claimants (on `engine`
+    when given, whose tables are the database at `db`)."""
+    if not _has_claimants(db, engine):
         raise JusticeLabError(f"{db} has no claimant_benefit_spell table (the DWP sample of all JSA claimants "
                               "that the timelines compare with): load it, or generate one with 'justicelab synth'")
-    with DuckDBEngine() as engine:
-        attach_tables(engine.con, db, ANALYSIS_TABLES + ("claimant_benefit_spell",))
-        out = benefit_timelines(engine, start, end, claim_within)
-        snapshot = str(pd.Timestamp(engine.query("SELECT max(proven_date) AS d FROM offence")["d"].iloc[0]).date())
+    with _database(db, engine, ANALYSIS_TABLES + ("claimant_benefit_spell",)) as on:
+        out = benefit_timelines(on, start, end, claim_within)
+        snapshot = str(pd.Timestamp(on.query("SELECT max(proven_date) AS d FROM offence")["d"].iloc[0]).date())
     share = out["share"].set_index("grp")
     groups = {}
     for g in GROUPS:
@@ -92,11 +107,12 @@ def _rows_json(rows: list[dict], truth: dict | None = None) -> list[dict]:
     return out
 
 
-def reoffending_on_database(db: Path, start: date, end: date, landmark: int = 91) -> dict:
-    """Employed vs not after release, naive and landmark, by sentence group, on the database's leavers."""
-    with DuckDBEngine() as engine:
-        attach_tables(engine.con, db)
-        leavers = prison_leavers(engine, start, end)
+def reoffending_on_database(db: Path, start: date, end: date, landmark: int = 91,
+                            engine: Engine | None = None) -> dict:
+    """Employed vs not after release, naive and landmark, by sentence group, on the database's leavers (on
+    `engine` when given)."""
+    with _database(db, engine) as on:
+        leavers = prison_leavers(on, start, end)
     if len(leavers) == 0:
         raise JusticeLabError(f"no prison leavers released between {start} and {end} with a complete follow-up")
     rows = employment_and_reoffending(leavers, landmark)

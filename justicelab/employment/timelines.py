@@ -14,6 +14,7 @@ IS, IB, UC or none; where two spells overlap, the one that began first).
 """
 from __future__ import annotations
 
+import math
 from datetime import date
 
 import pandas as pd
@@ -32,10 +33,13 @@ def _cohorts(start: date, end: date, claim_within: int):
     def sql(d: Dialect) -> str:
         snapshot = "(SELECT max(proven_date) FROM offence)"
         complete = f"{d.add_days('index_date', YEARS_DAYS - 1)} <= {snapshot}"
+        # two JSA spells starting the same day: the initial claim is the longer (an open one first), so the
+        # choice never depends on the order an engine happens to read the rows in
         return f"""
         WITH released AS (
           SELECT r.person_id, r.release_date, j.start_date, j.end_date,
-                 row_number() OVER (PARTITION BY r.person_id ORDER BY r.release_date, j.start_date) AS k
+                 row_number() OVER (PARTITION BY r.person_id ORDER BY r.release_date, j.start_date,
+                                                      j.end_date DESC NULLS FIRST) AS k
           FROM disposal r JOIN benefit_spell j ON j.person_id = r.person_id AND j.benefit_type = 'JSA'
           WHERE r.disposal_type = 'custody' AND r.release_date IS NOT NULL
             AND r.release_date BETWEEN DATE '{start.isoformat()}' AND DATE '{end.isoformat()}'
@@ -46,7 +50,7 @@ def _cohorts(start: date, end: date, claim_within: int):
         claimants AS (
           SELECT 'All JSA claimants' AS grp, person_id, start_date AS index_date, end_date AS claim_end FROM (
             SELECT person_id, start_date, end_date,
-                   row_number() OVER (PARTITION BY person_id ORDER BY start_date) AS k
+                   row_number() OVER (PARTITION BY person_id ORDER BY start_date, end_date DESC NULLS FIRST) AS k
             FROM claimant_spells WHERE benefit_type = 'JSA') t
           WHERE k = 1 AND start_date BETWEEN DATE '{start.isoformat()}' AND DATE '{end.isoformat()}')
         SELECT grp, person_id, index_date, claim_end FROM (
@@ -83,9 +87,10 @@ def _time_on_benefit():
 
 
 def survival_sql(d: Dialect) -> str:
+    # shares are averages of whole numbers: a DOUBLE on both engines (Spark averages 1.0/0.0 as a 5-place DECIMAL)
     on_day = d.add_days("c.index_date", "7 * w.week")
     return f"""
-        SELECT c.grp, w.week, avg(CASE WHEN c.claim_end IS NULL OR c.claim_end >= {on_day} THEN 1.0 ELSE 0.0 END)
+        SELECT c.grp, w.week, avg(CASE WHEN c.claim_end IS NULL OR c.claim_end >= {on_day} THEN 1 ELSE 0 END)
                AS still_on, count(*) AS people
         FROM initial_claims c CROSS JOIN weeks w GROUP BY c.grp, w.week ORDER BY c.grp, w.week"""
 
@@ -100,9 +105,22 @@ def monthly_sql(d: Dialect) -> str:
           JOIN timeline_spells s ON s.grp = c.grp AND s.person_id = c.person_id
             AND s.start_date <= {on_day} AND coalesce(s.end_date, {on_day}) >= {on_day}),
         people AS (SELECT grp, count(*) AS n FROM initial_claims GROUP BY grp)
-        SELECT s.grp, s.month, s.benefit_type, count(*) * 1.0 / max(p.n) AS share
+        SELECT s.grp, s.month, s.benefit_type, CAST(count(*) AS DOUBLE) / max(p.n) AS share
         FROM status s JOIN people p ON p.grp = s.grp WHERE s.k = 1
         GROUP BY s.grp, s.month, s.benefit_type ORDER BY s.grp, s.month, s.benefit_type"""
+
+
+def share_on_benefit(sums: pd.DataFrame) -> pd.DataFrame:
+    """Mean share of the three years on benefits and its standard error, from whole-number sums per group.
+    The variance is worked out exactly from integers, so every engine and every run gives the same bits (a
+    parallel stddev_samp adds its floating-point parts in whatever order its threads finish)."""
+    rows = []
+    for grp, n, days, days_sq in sums[["grp", "people", "days", "days_sq"]].itertuples(index=False):
+        n, days, days_sq = int(n), int(days), int(days_sq)
+        var = (n * days_sq - days * days) / (n * (n - 1)) if n > 1 else math.nan
+        rows.append({"grp": grp, "people": n, "share_on_benefit": days / n / YEARS_DAYS,
+                     "se": math.sqrt(var) / YEARS_DAYS / math.sqrt(n)})
+    return pd.DataFrame(rows, columns=["grp", "people", "share_on_benefit", "se"])
 
 
 def benefit_timelines(engine: Engine, start: date, end: date, claim_within: int = 90) -> dict:
@@ -113,9 +131,8 @@ def benefit_timelines(engine: Engine, start: date, end: date, claim_within: int 
     run_steps(engine, timeline_steps(start, end, claim_within))
     d = engine.dialect
     survival = engine.query(survival_sql(d))
-    share = engine.query(f"""
-        SELECT grp, count(*) AS people, avg(days_on_benefit) / {YEARS_DAYS} AS share_on_benefit,
-               stddev_samp(days_on_benefit) / {YEARS_DAYS} / sqrt(count(*)) AS se
-        FROM time_on_benefit GROUP BY grp ORDER BY grp""")
+    share = share_on_benefit(engine.query("""
+        SELECT grp, count(*) AS people, sum(days_on_benefit) AS days, sum(days_on_benefit * days_on_benefit) AS days_sq
+        FROM time_on_benefit GROUP BY grp ORDER BY grp"""))
     monthly = engine.query(monthly_sql(d))
     return {"survival": survival, "share": share, "monthly": monthly}

@@ -195,7 +195,11 @@ def spark_errors():
         if any(m in text for m in JAVA_GONE):
             raise JusticeLabError(f"Spark's Java process stopped, most often because it ran out of memory: "
                                   f"{MEMORY_HINT}") from None
-        first = next((line.strip() for line in str(exc).splitlines() if line.strip()), type(exc).__name__)
+        lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+        # py4j's first line only names the call ("An error occurred while calling o83.parquet."); the Java
+        # exception, which says what went wrong and with which file, follows on a line beginning ": "
+        first = next((line[1:].strip() for line in lines if line.startswith(": ")), lines[0] if lines else
+                     type(exc).__name__)
         raise JusticeLabError(f"Spark failed: {first[:300]}") from None
 
 
