@@ -32,8 +32,6 @@ def open_engine(db: Path, engine_name: str, spark_master: Optional[str] = None, 
     elif engine_name == "spark":
         if not db.is_dir():
             raise JusticeLabError("with --engine spark, --db is a folder of Parquet files ('justicelab export')")
-        # the class itself: once the module justicelab.engine.spark_engine is imported, the package's
-        # attribute of that name is the module, not the factory function
         from .engine.spark_engine import SparkEngine
 
         engine = SparkEngine(master=spark_master, driver_memory=driver_memory)

@@ -82,6 +82,8 @@ def reoffending(db: Path = typer.Option(None, "--db", help="The database; leave 
     if not 1 <= landmark <= 300:
         raise JusticeLabError("--landmark must be a day between 1 and 300")
     if simulate:
+        if db is not None or engine_name != "duckdb":
+            raise JusticeLabError("--simulate makes its own prison leavers: leave out --db and --engine")
         results = reoffending_simulated(people, seed, landmark)
     elif db is None:
         raise JusticeLabError("give --db, or --simulate for the planted-effect demonstration")

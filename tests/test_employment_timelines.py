@@ -201,6 +201,9 @@ def test_employment_bad_input_is_one_line(generated, tmp_path, capsys):
     assert main(["employment", "reoffending", "--out", str(tmp_path / "y")]) == 2
     assert main(["employment", "timelines", "--db", str(generated), "--out", str(tmp_path), "--claim-within", "-1"]) == 2
     assert main(["employment", "reoffending", "--simulate", "--out", str(tmp_path), "--landmark", "400"]) == 2
+    capsys.readouterr()
+    assert main(["employment", "reoffending", "--simulate", "--engine", "spark", "--out", str(tmp_path)]) == 2
+    assert "leave out --db and --engine" in capsys.readouterr().err
 
 
 def test_claimant_table_is_optional_and_validated(tmp_path):

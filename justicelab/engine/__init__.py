@@ -6,11 +6,7 @@ dialect differences (date arithmetic) are confined to `Dialect`.
 from .base import Engine, Step, run_steps
 from .duckdb_engine import DuckDBEngine
 
+# Spark: justicelab.engine.spark_engine.SparkEngine, imported only where it is used (PySpark and Java are
+# optional). A factory of the same name here was shadowed by that module once it was imported.
 
-def spark_engine(**kwargs) -> Engine:
-    from .spark_engine import SparkEngine
-
-    return SparkEngine(**kwargs)
-
-
-__all__ = ["Engine", "Step", "run_steps", "DuckDBEngine", "spark_engine"]
+__all__ = ["Engine", "Step", "run_steps", "DuckDBEngine"]
