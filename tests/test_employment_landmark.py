@@ -104,3 +104,22 @@ def test_prison_leavers_from_the_database_by_hand():
     assert out.loc[2, "days_to_employment"] == 1 and out.loc[2, "employed_before"] == 1
     assert out.loc[2, "sentence_group"] == LONG and pd.isna(out.loc[2, "days_to_custody"])
     assert pd.isna(out.loc[3, "days_to_employment"]) and out.loc[3, "employed_before"] == 1
+
+
+def test_published_rows_never_show_1_to_10_people():
+    """A design withheld for too few employed people publishes no small count, in its message or its fields;
+    shown counts are rounded to 5 (the estimates' own counts too)."""
+    from justicelab.employment.landmark import matched_effects
+    from justicelab.employment.run import _rows_json
+
+    leavers, _ = simulate_leavers(3_000, 4)
+    sample = naive_sample(leavers)
+    few = pd.concat([sample[sample["treated"] == 1].head(7), sample[sample["treated"] == 0]])
+    withheld = matched_effects(few)
+    assert "withheld" in withheld and "7" not in withheld["withheld"]
+    shown = matched_effects(sample)
+    rows = _rows_json([{"sentence_group": SHORT, "design": "naive", "people": 3_003, **withheld},
+                       {"sentence_group": SHORT, "design": "naive", "people": 3_003, **shown}])
+    assert rows[0]["n_treated"] == "[c]" and rows[0]["people"] == 3_005
+    for key in ("n_treated", "n_comparison"):
+        assert rows[1][key] % 5 == 0 and rows[1]["rate"][key] % 5 == 0 and rows[1]["days_free"][key] % 5 == 0

@@ -64,7 +64,7 @@ def matched_effects(sample: pd.DataFrame, covariates: list[str] = COVARIATES, ca
     n_t = int(sample.loc[treated, "person_id"].nunique())
     n_c = int(sample.loc[~treated, "person_id"].nunique())
     if min(n_t, n_c) < MIN_GROUP:
-        return {"withheld": f"fewer than {MIN_GROUP} people employed or not employed ({n_t} and {n_c})",
+        return {"withheld": f"fewer than {MIN_GROUP} people employed or not employed",
                 "n_treated": n_t, "n_comparison": n_c}
     data = sample.sort_values(["person_id", "treated"], kind="stable").reset_index(drop=True)
     risk_sets = ({"at_risk": ("delay", "survival"), "at_risk_bin": 1, "distance": hiring_score(data, covariates)}

@@ -14,13 +14,14 @@ from ..data.db import ANALYSIS_TABLES, attach_tables
 from ..engine import DuckDBEngine, Engine
 from ..errors import JusticeLabError
 from ..provenance import code_version, sha256_of
-from ..report.disclosure import round_count
+from ..report.disclosure import published_count, round_count
 from .landmark import COVARIATES, employment_and_reoffending
 from .leavers import prison_leavers
 from .simulate import LeaverModel, simulate_leavers
 from .timelines import GROUPS, benefit_timelines
 from .truth import planted_truth, read_truth
 
+COUNTS = ("n_treated", "n_comparison")
 MIN_PEOPLE = 30  # a group with fewer people has no timeline: too few for a stable curve
 
 
@@ -96,6 +97,11 @@ def _rows_json(rows: list[dict], truth: dict | None = None) -> list[dict]:
     for r in rows:
         row = {k: v for k, v in r.items()}
         row["people"] = round_count(r["people"])
+        # published counts: [c] for 1 to 10, else rounded to 5 (the estimates' own counts too)
+        row.update({k: published_count(row[k]) for k in COUNTS if k in row})
+        for m in ("rate", "days_free"):
+            if m in row:
+                row[m] = {k: published_count(v) if k in COUNTS else v for k, v in row[m].items()}
         if truth:
             t = truth[r["sentence_group"]]
             row["truth_rate"] = t.get(r["design"])

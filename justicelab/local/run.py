@@ -11,7 +11,7 @@ import pandas as pd
 from ..engine import Engine
 from ..errors import JusticeLabError
 from ..provenance import code_version, sha256_of
-from ..report.disclosure import CONFIDENTIAL, is_disclosive, round_count
+from ..report.disclosure import CONFIDENTIAL, is_disclosive, published_count, round_count
 from .demand import demand_changes, demand_summary
 from .geography import LEVELS, where_clause
 from .matched import matched_comparison
@@ -138,11 +138,6 @@ def _prediction(engine: Engine, keys: list[str], area: dict[str, str], people: l
                     matched[part][k] = CONFIDENTIAL if is_disclosive(v) else round_count(v)
         out["matched"] = matched
     return out
-
-
-def published_count(n: int) -> int | str:
-    """A count of people as the outputs publish it: [c] for 1 to 10, else rounded to 5."""
-    return CONFIDENTIAL if is_disclosive(n) else round_count(n)
 
 
 def run_tracking(engine: Engine, scheme: pd.DataFrame, db_path: Path | None = None, label: str = "the file") -> dict:

@@ -29,6 +29,11 @@ def round_count(n: int | float, base: int = ROUND_TO) -> int:
     return int(base * r * (1 if n >= 0 else -1))
 
 
+def published_count(n: int) -> int | str:
+    """A count of people as every output publishes it: [c] for 1 to 10, else rounded to 5."""
+    return CONFIDENTIAL if is_disclosive(n) else round_count(n)
+
+
 def whole_percent(share: float) -> int:
     """A share (0-1) as a whole percentage, halves up (not Python's round-half-even)."""
     return int(100 * share + 0.5) if share >= 0 else -int(-100 * share + 0.5)
