@@ -212,7 +212,7 @@ def simulate(start: Start, people: dict[str, np.ndarray], rng: np.random.Generat
         delay = np.where(dtype == CAUTION, 3 + 25 * rd[:, 1], court_delay).astype(np.int64)
         disposal_date = last_offence + delay
         months = np.where(custody, np.minimum(
-            3.0 * np.exp(1.7 * ind + 0.35 * ew + 0.2 * lp + 0.75 * _normal_from_uniform(rd[:, 2])), 240), np.nan)
+            3.0 * np.exp(1.7 * ind + 0.35 * ew + 0.2 * lp + 0.75 * normal_from_uniform(rd[:, 2])), 240), np.nan)
         months = np.round(months, 1)
         from_court = custody & (months < 3) & (rd[:, 3] < 0.12)
         served = np.where(custody, np.round(np.nan_to_num(months) * 30.44 / 2), 0).astype(np.int64)
@@ -311,7 +311,7 @@ def _poisson_from_uniform(r: np.ndarray, mean: np.ndarray) -> np.ndarray:
     return k
 
 
-def _normal_from_uniform(r: np.ndarray) -> np.ndarray:
+def normal_from_uniform(r: np.ndarray) -> np.ndarray:
     from scipy.special import ndtri
 
     return ndtri(np.clip(r, 1e-12, 1 - 1e-12))

@@ -12,7 +12,7 @@ from .claims import general_claimants, prison_leaver_claims
 from .population import alias_table, day, make_people, person_table
 from .programmes import PROGRAMMES, run_programme, select_participants
 from .reference import area_table
-from .records import assessments, build_tables, occ_pos, prison_codes
+from .records import assessments, build_tables, occ_pos, offences_per_occasion, prison_codes
 from .jobs import JobModel, plant_jobs
 from .spells import benefit_spells, employment_spells, spell_frame
 
@@ -58,8 +58,7 @@ def generate(config: SynthConfig, progress: Progress = lambda step: None) -> dic
     taken[participants["person_id"].to_numpy() - 1] = True
     background = employment_spells(people, streams[7], day("2000-01-01"), snapshot)
     jobs = plant_jobs(careers, people, taken, background, config.seed, snapshot, extra[0], config.jobs)
-    careers, assess = splice(careers, assess, [jobs.at], [(jobs.world, assessments(jobs.world.occ, people, extra[1])
-                                                          if jobs.world.occ else None)])
+    careers, assess = splice(careers, assess, [jobs.at], [_assessed(jobs.world, people, extra[1])])
 
     progress("records")
     tables = {"person": person, "area": area_table(), "alias": alias_table(person, streams[5])}
@@ -94,7 +93,7 @@ def _plant_programmes(careers: Careers, assess: dict, people: dict, person: pd.D
     occ, off = careers.occ, careers.off
     snapshot = day(config.snapshot)
     prison = prison_codes(person["region"].array.codes[occ["person"]], occ["prison_u"])
-    offences_per_occ = np.bincount(occ_pos(occ, off["occ_id"]), minlength=len(occ["occ_id"]))
+    offences_per_occ = offences_per_occasion(careers)
     taken = np.zeros(config.people, bool)
     chosen = []
     for prog in PROGRAMMES:
@@ -110,11 +109,17 @@ def _plant_programmes(careers: Careers, assess: dict, people: dict, person: pd.D
             prog, occ, at, offences_per_occ, people, (config.seed, 1000 + i), snapshot, rng)
         participants["disposal_id"] = occ["occ_id"][at]
         ats.append(at)
-        worlds.append((treated, assessments(treated.occ, people, rng) if treated.occ else None))
+        worlds.append(_assessed(treated, people, rng))
         part_frames.append(participants)
         effect_frames.append(effects)
     careers, assess = splice(careers, assess, ats, worlds)
     return careers, assess, pd.concat(part_frames, ignore_index=True), pd.concat(effect_frames, ignore_index=True)
+
+
+def _assessed(world: Careers, people: dict, rng: np.random.Generator) -> tuple[Careers, dict | None]:
+    """A re-simulated world with its occasions' assessments, drawn as soon as it is made (the draws' order
+    fixes the database)."""
+    return world, (assessments(world.occ, people, rng) if world.occ else None)
 
 
 def splice(careers: Careers, assess: dict, ats: list[np.ndarray], worlds: list[tuple[Careers, dict | None]]

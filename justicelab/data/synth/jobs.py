@@ -22,10 +22,10 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from .careers import CUSTODY, MISSING, Careers, Effect, simulate
+from .careers import CUSTODY, MISSING, Careers, Effect, normal_from_uniform, simulate
 from .population import day, to_dates
-from .programmes import continuation_start, one_year_outcomes
-from .records import index_date, occ_pos
+from .programmes import continuation_start, first_per_person, one_year_outcomes
+from .records import index_date, offences_per_occasion
 
 SHORT, LONG = "Under 12 months", "12 months or more"
 
@@ -58,11 +58,7 @@ def eligible_releases(occ: dict, people: dict, taken: np.ndarray, model: JobMode
     pid = occ["person"]
     ok = ((occ["disposal_type"] == CUSTODY) & (occ["release_date"] != MISSING) & (idx >= day(model.window[0]))
           & (idx <= day(model.window[1])) & ~taken[pid] & ((idx - people["dob"][pid]) >= 18 * 365.25))
-    cand = np.flatnonzero(ok)
-    order = np.lexsort((idx[cand], pid[cand]))
-    cand = cand[order]
-    first = np.r_[True, pid[cand][1:] != pid[cand][:-1]] if len(cand) else np.zeros(0, bool)
-    return cand[first]
+    return first_per_person(np.flatnonzero(ok), idx, pid)
 
 
 def cut_background(spells: tuple, person: np.ndarray, sentenced: np.ndarray, year_end: np.ndarray) -> tuple:
@@ -114,8 +110,7 @@ def plant_jobs(careers: Careers, people: dict, taken: np.ndarray, spells: tuple,
     release = index_date(occ)[at]
     sentenced = occ["disposal_date"][at]
     spells = cut_background(spells, person, sentenced, release + 365)
-    offences_per_occ = np.bincount(occ_pos(occ, careers.off["occ_id"]), minlength=len(occ["occ_id"]))
-    start = continuation_start(occ, at, offences_per_occ[at])
+    start = continuation_start(occ, at, offences_per_occasion(careers)[at])
     long = np.nan_to_num(occ["custodial_months"][at]) >= 12
     worked = employed_before(spells, person, release)
     age = (release - people["dob"][person]) / 365.25
@@ -123,8 +118,12 @@ def plant_jobs(careers: Careers, people: dict, taken: np.ndarray, spells: tuple,
                   + model.hire_long_sentence * long)
     r, r_later = rng.random((n, 3)), rng.random((n, 3))
     never = np.full(n, np.iinfo(np.int64).max // 4)
-    seeds = (seed, 2000)
-    untreated = simulate(start, people, np.random.default_rng(seeds), snapshot, coupled=True, effect=None)
+
+    def world(effect: Effect | None) -> Careers:
+        """The careers from release on, coupled: every world draws the same random numbers."""
+        return simulate(start, people, np.random.default_rng((seed, 2000)), snapshot, coupled=True, effect=effect)
+
+    untreated = world(None)
     # the same in every world before a job begins: a reoffence halves the chance, custody prevents it
     first_any = _first_offence(untreated, n)
     custody = _first_custody(untreated, n, release)
@@ -132,22 +131,19 @@ def plant_jobs(careers: Careers, people: dict, taken: np.ndarray, spells: tuple,
     def job(after: np.ndarray, u: np.ndarray, eligible: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """A job drawn from the hiring hazard from day `after` on: (hired, first day, last day)."""
         first = after + np.maximum(np.ceil(-np.log1p(-u[:, 0]) / hire), 1).astype(np.int64)
-        last = first + np.ceil(model.median_days * np.exp(model.sigma * _normal(u[:, 1]))).astype(np.int64)
+        last = first + np.ceil(model.median_days * np.exp(model.sigma * normal_from_uniform(u[:, 1]))).astype(np.int64)
         hired = eligible & (first - release <= 365) & (first <= snapshot) & (custody > first)
         hired &= (first_any >= first) | (u[:, 2] < model.after_reoffence)
         return hired, np.where(hired, first, never), np.where(hired, last, never)
 
     hired, job_start, job_end = job(release, r, np.ones(n, bool))
     hr = np.where(long, model.hazard_ratio[LONG], model.hazard_ratio[SHORT])
-    effect = Effect(hr, 1.0, start=job_start, until=job_end)
-    treated = simulate(start, people, np.random.default_rng(seeds), snapshot, coupled=True, effect=effect)
+    treated = world(Effect(hr, 1.0, start=job_start, until=job_end))
     landmark_end = np.minimum(job_end, release + model.landmark + 1)  # employed on days 1..L only
-    cut = Effect(hr, 1.0, start=job_start, until=np.maximum(landmark_end, job_start))
-    ended = simulate(start, people, np.random.default_rng(seeds), snapshot, coupled=True, effect=cut)
+    ended = world(Effect(hr, 1.0, start=job_start, until=np.maximum(landmark_end, job_start)))
     # the sequential design's counterfactual: not hired on that day, and hiring going on as it would
     _, later_start, later_end = job(job_start, r_later, hired)
-    later = simulate(start, people, np.random.default_rng(seeds), snapshot, coupled=True,
-                     effect=Effect(hr, 1.0, start=later_start, until=later_end))
+    later = world(Effect(hr, 1.0, start=later_start, until=later_end))
     y0 = one_year_outcomes(untreated, release)
     y1, yl, yk = (one_year_outcomes(w, release) for w in (treated, ended, later))
     # a new custodial sentence ends the job in the recorded world
@@ -173,8 +169,3 @@ def _first_offence(c: Careers, n: int) -> np.ndarray:
         np.minimum.at(out, c.occ["start_pos"], c.occ["first_offence"])
     return out
 
-
-def _normal(r: np.ndarray) -> np.ndarray:
-    from scipy.special import ndtri
-
-    return ndtri(np.clip(r, 1e-12, 1 - 1e-12))

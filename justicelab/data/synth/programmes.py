@@ -109,13 +109,13 @@ def select_participants(prog: Programme, occ: dict, assess: dict, people: dict, 
         target = max(prog.participants_per_million * n_people / 1e6, 20.0)
         # expected number of distinct people chosen ~ target; first occasions per person dominate
         if (1 / (1 + np.exp(-(60 + score)))).sum() < 1.15 * target:  # fewer eligible than wanted: take all
-            return _first_per_person(cand, idx, pid)
+            return first_per_person(cand, idx, pid)
         alpha = brentq(lambda a: (1 / (1 + np.exp(-(a + score)))).sum() - 1.15 * target, -60, 60)
         chosen = cand[r < 1 / (1 + np.exp(-(alpha + score)))]
-    return _first_per_person(chosen, idx, pid)
+    return first_per_person(chosen, idx, pid)
 
 
-def _first_per_person(chosen: np.ndarray, idx: np.ndarray, pid: np.ndarray) -> np.ndarray:
+def first_per_person(chosen: np.ndarray, idx: np.ndarray, pid: np.ndarray) -> np.ndarray:
     """One index event per person: the earliest chosen."""
     if len(chosen) == 0:
         return chosen

@@ -117,3 +117,8 @@ def occ_pos(occ: dict, occ_ids: np.ndarray) -> np.ndarray:
     pos_of = np.empty(int(occ["occ_id"].max()) + 1, np.int64)
     pos_of[occ["occ_id"]] = np.arange(len(occ["occ_id"]))
     return pos_of[occ_ids]
+
+
+def offences_per_occasion(careers: Careers) -> np.ndarray:
+    """Proven offences of each occasion, in `occ` order (a continuation starts its count from them)."""
+    return np.bincount(occ_pos(careers.occ, careers.off["occ_id"]), minlength=len(careers.occ["occ_id"]))
