@@ -1,7 +1,7 @@
 """`justicelab synth`: a synthetic national reoffending database with planted programme effects."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Callable
 
 import numpy as np
@@ -9,11 +9,17 @@ import pandas as pd
 
 from .careers import Careers, Start, simulate
 from .claims import general_claimants, prison_leaver_claims
+from .jobs import JobModel, plant_jobs
 from .population import alias_table, day, make_people, person_table
 from .programmes import PROGRAMMES, run_programme, select_participants
+from .records import (
+    assessments,
+    build_tables,
+    occ_pos,
+    offences_per_occasion,
+    prison_codes,
+)
 from .reference import area_table
-from .records import assessments, build_tables, occ_pos, offences_per_occasion, prison_codes
-from .jobs import JobModel, plant_jobs
 from .spells import benefit_spells, employment_spells, spell_frame
 
 Progress = Callable[[str], None]
@@ -27,7 +33,7 @@ class SynthConfig:
     snapshot: str = "2021-12-31"  # the date the extract was taken
     claimants_per_person: float = 0.1  # size of the general JSA claimant sample (claimant_benefit_spell)
     jsa_after_release: float = 0.35  # share of prison leavers (first release 2008-17) who claim JSA after it
-    jobs: JobModel = JobModel()  # employment after release, with a planted effect (data/synth/jobs.py)
+    jobs: JobModel = field(default_factory=JobModel)  # employment after release, with a planted effect (data/synth/jobs.py)
 
 
 def generate(config: SynthConfig, progress: Progress = lambda step: None) -> dict[str, pd.DataFrame]:
@@ -90,7 +96,7 @@ def generate(config: SynthConfig, progress: Progress = lambda step: None) -> dic
 
 def _plant_programmes(careers: Careers, assess: dict, people: dict, person: pd.DataFrame, config: SynthConfig,
                       rng: np.random.Generator):
-    occ, off = careers.occ, careers.off
+    occ = careers.occ
     snapshot = day(config.snapshot)
     prison = prison_codes(person["region"].array.codes[occ["person"]], occ["prison_u"])
     offences_per_occ = offences_per_occasion(careers)
