@@ -14,33 +14,28 @@ release, separately by sentence group; intervals are HC1, as in the analyses.
 """
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 
 from ..errors import JusticeLabError
 from ..matching import matchit
 from ..matching.outcomes import estimate
 from .sequential import hiring_score, sequential_sample
-from .simulate import LONG, SHORT, days_free
+from .simulate import LONG, SHORT, day_of, days_free, reoffended_after
 
 COVARIATES = ["age", "previous_offences", "employed_before", "custodial_months"]
 MIN_GROUP = 30  # fewer employed or comparison people than this: no estimate for the group
 
 
-def _first(frame: pd.DataFrame, column: str) -> np.ndarray:
-    return frame[column].fillna(0).to_numpy()
-
-
 def landmark_sample(leavers: pd.DataFrame, landmark: int = 91) -> pd.DataFrame:
     """People at risk at the landmark, with exposure (employment by day L) and outcomes from day L+1."""
-    reoff = _first(leavers, "days_to_first_reoffence")
-    custody = _first(leavers, "days_to_custody")
+    reoff = day_of(leavers, "days_to_first_reoffence")
+    custody = day_of(leavers, "days_to_custody")
     keep = ((reoff == 0) | (reoff > landmark)) & ((custody == 0) | (custody > landmark))
     out = leavers.loc[keep].copy()
-    emp = _first(out, "days_to_employment")
+    emp = day_of(out, "days_to_employment")
     out["treated"] = ((emp > 0) & (emp <= landmark)).astype(int)
-    r = _first(out, "days_to_first_reoffence")
-    out["reoffended"] = ((r > landmark) & (r <= 365)).astype(int)
+    r = day_of(out, "days_to_first_reoffence")
+    out["reoffended"] = reoffended_after(r, landmark).astype(int)
     out["days_free"] = days_free(r, landmark)
     return out
 
@@ -48,10 +43,10 @@ def landmark_sample(leavers: pd.DataFrame, landmark: int = 91) -> pd.DataFrame:
 def naive_sample(leavers: pd.DataFrame) -> pd.DataFrame:
     """Everyone released; exposure is employment at any time in the year, outcomes over the whole year."""
     out = leavers.copy()
-    emp = _first(out, "days_to_employment")
+    emp = day_of(out, "days_to_employment")
     out["treated"] = ((emp > 0) & (emp <= 365)).astype(int)
-    r = _first(out, "days_to_first_reoffence")
-    out["reoffended"] = ((r > 0) & (r <= 365)).astype(int)
+    r = day_of(out, "days_to_first_reoffence")
+    out["reoffended"] = reoffended_after(r, 0).astype(int)
     out["days_free"] = days_free(r, 0)
     return out
 

@@ -27,12 +27,7 @@ import numpy as np
 import pandas as pd
 import statsmodels.api as sm
 
-from .simulate import days_free
-
-
-def _day(frame: pd.DataFrame, column: str) -> np.ndarray:
-    return frame[column].fillna(0).to_numpy()
-
+from .simulate import day_of, days_free, reoffended_after
 
 LAST_DAY = 300  # the last trial: a job begun later has too little of the year left to show an effect
 
@@ -41,14 +36,14 @@ def sequential_sample(leavers: pd.DataFrame, last_day: int = LAST_DAY) -> pd.Dat
     """A treated row for each person whose first job begins on a day t <= last_day while they are at risk,
     with `delay` t, and a comparison row for each person while at risk and not employed, with `survival` the
     last day they are (a comparison for the trials on days up to it)."""
-    reoff, custody, emp = (_day(leavers, c) for c in ("days_to_first_reoffence", "days_to_custody",
+    reoff, custody, emp = (day_of(leavers, c) for c in ("days_to_first_reoffence", "days_to_custody",
                                                        "days_to_employment"))
     inf = np.inf
     reoff_at = np.where(reoff > 0, reoff, inf)
     custody_at = np.where(custody > 0, custody, inf)
     emp_at = np.where(emp > 0, emp, inf)
     at_risk_when_hired = (emp_at <= last_day) & (reoff_at >= emp_at) & (custody_at >= emp_at)
-    outcomes = {"reoffended": ((reoff > 0) & (reoff <= 365)).astype(int), "days_free": days_free(reoff, 0)}
+    outcomes = {"reoffended": reoffended_after(reoff, 0).astype(int), "days_free": days_free(reoff, 0)}
     base = leavers.assign(**outcomes)
     treated = base.loc[at_risk_when_hired].assign(treated=1, delay=emp_at[at_risk_when_hired], survival=np.nan)
     survival = np.minimum(np.minimum(reoff_at, custody_at), emp_at - 1)

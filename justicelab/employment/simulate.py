@@ -109,7 +109,6 @@ def simulate_leavers(n: int = 20_000, seed: int = 1, model: LeaverModel = Leaver
     employed_year = start > 0
     # sequential: hired on day t <= 300 while free of reoffending (employment/sequential.py)
     hired_at_risk = (start > 0) & (start <= 300) & ((reoff == 0) | (reoff >= start))
-    in_year = lambda r: ((r > 0) & (r <= 365)).astype(float)  # noqa: E731
     truth = {}
     for group in (SHORT, LONG):
         g = (x["sentence_group"] == group).to_numpy()
@@ -118,10 +117,21 @@ def simulate_leavers(n: int = 20_000, seed: int = 1, model: LeaverModel = Leaver
             "landmark": float(after[e].mean() - after_cf[e].mean()), "landmark_people": int(e.sum()),
             "landmark_days_free": float(free[e].mean() - free_cf[e].mean()),
             "naive": float((reoff[y] > 0).mean() - (reoff0[y] > 0).mean()), "naive_people": int(y.sum()),
-            "sequential": float(in_year(reoff)[s].mean() - in_year(reoff_s)[s].mean()), "sequential_people": int(s.sum()),
+            "sequential": float(reoffended_after(reoff, 0)[s].mean() - reoffended_after(reoff_s, 0)[s].mean()),
+            "sequential_people": int(s.sum()),
             "sequential_days_free": float(days_free(reoff, 0)[s].mean() - days_free(reoff_s, 0)[s].mean()),
             "hazard_ratio": model.hazard_ratio[group]}
     return frame, truth
+
+
+def day_of(frame: pd.DataFrame, column: str) -> np.ndarray:
+    """A day-after-release column with 0 for none (no reoffence, job or custody in the year)."""
+    return frame[column].fillna(0).to_numpy()
+
+
+def reoffended_after(first_reoffence: np.ndarray, day: int) -> np.ndarray:
+    """A first reoffence on days day+1..365 (day 0: at any time in the year); 0 stands for none."""
+    return (first_reoffence > day) & (first_reoffence <= 365)
 
 
 def days_free(first_reoffence: np.ndarray, landmark: int) -> np.ndarray:

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from .landmark import designs
-from .simulate import LONG, SHORT, days_free
+from .simulate import LONG, SHORT, day_of, days_free, reoffended_after
 
 TABLE = "truth_employment"
 COUNTERFACTUAL = {"naive": "first_reoffence_day_without_job", "landmark": "first_reoffence_day_job_ended_at_landmark",
@@ -38,14 +38,6 @@ def read_truth(db: Path) -> pd.DataFrame | None:
         con.close()
 
 
-def _day(frame: pd.DataFrame, column: str) -> np.ndarray:
-    return frame[column].fillna(0).to_numpy()
-
-
-def _reoffended(day: np.ndarray, after: int) -> np.ndarray:
-    return ((day > after) & (day <= 365)).astype(float)
-
-
 def planted_truth(truth: pd.DataFrame | None, leavers: pd.DataFrame, landmark: int = 91) -> dict | None:
     """True effects on the employed, by sentence group and design, for these leavers (None without truth).
 
@@ -62,13 +54,14 @@ def planted_truth(truth: pd.DataFrame | None, leavers: pd.DataFrame, landmark: i
         for design, sample in designs(members, landmark):
             employed = sample[sample["treated"] == 1][["person_id", "index_date"]]
             worlds = employed.merge(planted, on=["person_id", "index_date"], how="left")
-            recorded = _day(worlds, "first_reoffence_day")
-            other = _day(worlds, COUNTERFACTUAL[design])
+            recorded = day_of(worlds, "first_reoffence_day")
+            other = day_of(worlds, COUNTERFACTUAL[design])
             is_planted = worlds["job_start"].notna().to_numpy()
             other = np.where(is_planted, other, recorded)  # unplanted employment: no effect
             after = landmark if design == "landmark" else 0
             some = len(worlds) > 0
-            row[design] = float(np.mean(_reoffended(recorded, after) - _reoffended(other, after))) if some else None
+            change = reoffended_after(recorded, after).astype(float) - reoffended_after(other, after)
+            row[design] = float(np.mean(change)) if some else None
             row[f"{design}_planted_share"] = float(is_planted.mean()) if some else None
             row[f"{design}_days_free"] = (float(np.mean(days_free(recorded, after) - days_free(other, after)))
                                           if some else None)
