@@ -22,6 +22,11 @@ from .timelines import GROUPS, benefit_timelines
 from .truth import planted_truth, read_truth
 
 COUNTS = ("n_treated", "n_comparison")
+# how each design compares (employment/landmark.py, sequential.py): recorded in every result's configuration
+MATCHING = {"covariates": COVARIATES,
+            "matching": "kernel weighting, bandwidth 0.1 SD: on the propensity logit (naive, landmark); within each "
+                        "day's risk set on a hiring hazard's linear predictor (sequential)",
+            "se": "HC1 (naive, landmark); clustered by person (sequential)"}
 MIN_PEOPLE = 30  # a group with fewer people has no timeline: too few for a stable curve
 
 
@@ -95,7 +100,7 @@ def timelines(db: Path, start: date, end: date, claim_within: int = 90, engine: 
 def _rows_json(rows: list[dict], truth: dict | None = None) -> list[dict]:
     out = []
     for r in rows:
-        row = {k: v for k, v in r.items()}
+        row = dict(r)
         row["people"] = round_count(r["people"])
         # published counts: [c] for 1 to 10, else rounded to 5 (the estimates' own counts too)
         row.update({k: published_count(row[k]) for k in COUNTS if k in row})
@@ -115,16 +120,15 @@ def _rows_json(rows: list[dict], truth: dict | None = None) -> list[dict]:
 
 def reoffending_on_database(db: Path, start: date, end: date, landmark: int = 91,
                             engine: Engine | None = None) -> dict:
-    """Employed vs not after release, naive and landmark, by sentence group, on the database's leavers (on
-    `engine` when given)."""
+    """Employed vs not after release, in each design, by sentence group, on the database's leavers (on
+    `engine` when given); beside each, the planted truth where the database is synthetic."""
     with _database(db, engine) as on:
         leavers = prison_leavers(on, start, end)
     if len(leavers) == 0:
         raise JusticeLabError(f"no prison leavers released between {start} and {end} with a complete follow-up")
     rows = employment_and_reoffending(leavers, landmark)
     truth = planted_truth(read_truth(db), leavers, landmark)  # synthetic databases only
-    config = {"from": start.isoformat(), "to": end.isoformat(), "landmark_day": landmark, "covariates": COVARIATES,
-              "matching": "kernel weighting on the propensity logit, bandwidth 0.1 SD", "se": "HC1"}
+    config = {"from": start.isoformat(), "to": end.isoformat(), "landmark_day": landmark, **MATCHING}
     return {"analysis": "employment_and_reoffending", "source": "database", "provenance": _provenance(config, db),
             "rows": _rows_json(rows, truth)}
 
@@ -135,10 +139,9 @@ def reoffending_simulated(people: int = 20_000, seed: int = 1, landmark: int = 9
     leavers, truth = simulate_leavers(people, seed, model)
     rows = employment_and_reoffending(leavers, landmark)
     config = {"people": people, "landmark_day": landmark, "hazard_ratio_while_employed": model.hazard_ratio,
-              "covariates": COVARIATES, "se": "HC1"}
-    result = {"analysis": "employment_and_reoffending", "source": "simulation", "provenance": _provenance(
+              **MATCHING}
+    return {"analysis": "employment_and_reoffending", "source": "simulation", "provenance": _provenance(
         config, seed=seed), "rows": _rows_json(rows, truth)}
-    return result
 
 
 def jsonable(x):
