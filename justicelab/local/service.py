@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import secrets
 from datetime import date
 from pathlib import Path
 from urllib.parse import urlencode
@@ -72,8 +71,8 @@ def local_router(factory, settings, cookie: str) -> APIRouter:
     import pandas as pd
 
     from ..engine import DuckDBEngine
-    from ..service.accounts import resolve
     from ..service.app import PAGES, _is_id, plain_text, safe_filename
+    from ..service.auth import check_csrf, session_user, token_user
     from ..service.jobs import enqueue_evaluation
     from ..service.store import Audit, LocalEvaluation, Submission, new_id
     from .cohort_file import read_people, read_scheme
@@ -84,18 +83,10 @@ def local_router(factory, settings, cookie: str) -> APIRouter:
     folder = settings.data_dir / "local-evaluations"
 
     def signed_in(request: Request, session, kind: str = "session", form=None):
-        if kind == "api":
-            auth = request.headers.get("authorization", "")
-            found = resolve(session, auth[7:] if auth.lower().startswith("bearer ") else None, "api")
-        else:
-            found = resolve(session, request.cookies.get(cookie), "session")
+        found = token_user(session, request) if kind == "api" else session_user(session, request, cookie)
         session.commit()
-        if found is None:
-            if kind == "api":
-                raise HTTPException(401, "a valid API token is needed (Authorization: Bearer ...)")
-            raise HTTPException(303, headers={"Location": "/login"})
-        if form is not None and not secrets.compare_digest(found[1].csrf, str(form.get("csrf") or "")):
-            raise HTTPException(403, "the form has expired: reload the page and try again")
+        if form is not None:
+            check_csrf(found[1], str(form.get("csrf") or ""))
         return found
 
     def page(name: str, status: int = 200, **context) -> HTMLResponse:

@@ -19,6 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from .accounts import authenticate, clear_failures, issue, locked, record_failure, resolve, revoke
+from .auth import bearer, check_csrf, session_user, token_user
 from .guard import Guard
 from .jobs import Settings, audit, problems_csv, store_upload, where
 from .store import Organisation, Submission, User, connect, migrate
@@ -44,10 +45,9 @@ def create_app(store_url: str, settings: Settings) -> FastAPI:
         """Checked before an upload's body is read: a valid session cookie or API token."""
         from http.cookies import SimpleCookie
 
-        auth = headers.get("authorization", "")
         cookie = SimpleCookie(headers.get("cookie", "")).get(COOKIE)
         with factory() as session:
-            return (resolve(session, auth[7:] if auth.lower().startswith("bearer ") else None, "api") is not None
+            return (resolve(session, bearer(headers.get("authorization")), "api") is not None
                     or resolve(session, cookie.value if cookie else None, "session") is not None)
     app.add_middleware(Guard, upload_paths=UPLOADS, max_upload_bytes=settings.max_upload_bytes,
                        body_seconds=settings.body_seconds, authorised=may_upload)
@@ -60,23 +60,14 @@ def create_app(store_url: str, settings: Settings) -> FastAPI:
         return HTMLResponse(PAGES.get_template(name).render(**context), status_code=status)
 
     def browser_user(request: Request, session: Session = Depends(db)):
-        found = resolve(session, request.cookies.get(COOKIE), "session")
+        found = session_user(session, request, COOKIE)
         session.commit()  # the connection goes back to the small pool while the request does its other work
-        if found is None:
-            raise HTTPException(303, headers={"Location": "/login"})
         return found
 
     def api_user(request: Request, session: Session = Depends(db)) -> User:
-        auth = request.headers.get("authorization", "")
-        found = resolve(session, auth[7:] if auth.lower().startswith("bearer ") else None, "api")
+        found = token_user(session, request)
         session.commit()
-        if found is None:
-            raise HTTPException(401, "a valid API token is needed (Authorization: Bearer ...)")
         return found[0]
-
-    def check_csrf(cred, token: str) -> None:
-        if not secrets.compare_digest(cred.csrf, token or ""):
-            raise HTTPException(403, "the form has expired: reload the page and try again")
 
     def _own(session: Session, user: User, sid: str, action: str) -> Submission:
         sub = session.get(Submission, sid) if _is_id(sid) else None

@@ -8,7 +8,6 @@ does not exist; every view, write and refusal is audited (`casework.records`).
 """
 from __future__ import annotations
 
-import secrets
 import tempfile
 from datetime import date
 from pathlib import Path
@@ -23,7 +22,7 @@ from ..casework import records
 from ..casework.measures import dashboard
 from ..errors import JusticeLabError
 from ..submission.validate import parse_date
-from .accounts import resolve
+from .auth import check_csrf, session_user
 from .store import Organisation
 
 PAGES = Environment(loader=PackageLoader("justicelab.service", "templates"), autoescape=select_autoescape(["j2"]))
@@ -51,12 +50,9 @@ def casework_router(factory, settings, cookie: str) -> APIRouter:
     router = APIRouter()
 
     def signed_in(request: Request, session, roles=records.ROLES, form=None):
-        found = resolve(session, request.cookies.get(cookie), "session")
-        if found is None:
-            raise HTTPException(303, headers={"Location": "/login"})
-        user, cred = found
-        if form is not None and not secrets.compare_digest(cred.csrf, str(form.get("csrf") or "")):
-            raise HTTPException(403, "the form has expired: reload the page and try again")
+        user, cred = session_user(session, request, cookie)
+        if form is not None:
+            check_csrf(cred, str(form.get("csrf") or ""))
         if user.role not in roles:
             records._audit(session, user, None, "refused casework page")
             session.commit()

@@ -7,15 +7,13 @@ Decisions go to clerical_decisions.csv in the submission's linkage folder (linka
 """
 from __future__ import annotations
 
-import secrets
-
 from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from ..errors import JusticeLabError
 from ..linkage import review as clerical
-from .accounts import resolve
+from .auth import check_csrf, session_user
 from .jobs import audit, enqueue
 from .store import Submission
 
@@ -26,12 +24,9 @@ def review_router(factory, settings, cookie: str) -> APIRouter:
     router = APIRouter()
 
     def analyst(request: Request, session, csrf: str | None = None):
-        found = resolve(session, request.cookies.get(cookie), "session")
-        if found is None:
-            raise HTTPException(303, headers={"Location": "/login"})
-        user, cred = found
-        if csrf is not None and not secrets.compare_digest(cred.csrf, csrf or ""):
-            raise HTTPException(403, "the form has expired: reload the page and try again")
+        user, cred = session_user(session, request, cookie)
+        if csrf is not None:
+            check_csrf(cred, csrf)
         if user.role != "analyst":
             raise HTTPException(403, "clerical review of linkage is for analysts")
         return user, cred
