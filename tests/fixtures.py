@@ -121,3 +121,15 @@ def spark_on_parquet(spark_session, folder):
     for path in sorted(folder.glob("*.parquet")):
         engine.register_parquet(path.stem, str(path))
     return engine
+
+
+def chromium_path() -> str:
+    """Debian's Chromium for the browser suite (scripts/install-browser); the test fails without it."""
+    import shutil
+
+    import pytest
+
+    path = shutil.which("chromium")
+    if path is None:
+        pytest.fail("Chromium is needed for the browser suite: run scripts/install-browser")
+    return path

@@ -25,3 +25,8 @@ def browser_sign_in(browser, base: str, email: str, password: str, **context):
     page.fill("#password", password)
     page.click("button[type=submit]")
     return page
+
+
+def launch_chromium(playwright, path: str):
+    """Playwright driving Debian's Chromium (`path`: tests.fixtures.chromium_path()) as the suite runs it."""
+    return playwright.chromium.launch(executable_path=path, args=["--no-sandbox", "--disable-gpu"])

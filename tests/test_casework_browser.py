@@ -1,7 +1,6 @@
 """Playwright in Debian's Chromium (marker `browser`): a caseworker on a phone-sized screen opens a case,
 records a screening assessment and contacts (the last one submitted from the keyboard); the director's
 dashboard changes; the other provider's caseworker gets "no such case". Screenshots: test-artefacts/."""
-import shutil
 from pathlib import Path
 
 import pytest
@@ -9,8 +8,9 @@ import pytest
 from justicelab.service.accounts import add_user
 from justicelab.service.app import create_app
 from justicelab.service.jobs import Settings
+from tests.fixtures import chromium_path
 from tests.html_tables import table
-from tests.service_client import browser_sign_in
+from tests.service_client import browser_sign_in, launch_chromium
 from tests.test_service import live_server
 
 PASSWORD = "a long enough password"
@@ -21,9 +21,7 @@ PHONE = {"width": 390, "height": 844}
 def test_casework_journey(tmp_path):
     from playwright.sync_api import sync_playwright
 
-    chromium = shutil.which("chromium")
-    if chromium is None:
-        pytest.fail("Chromium is needed for the browser suite: run scripts/install-browser")
+    chromium = chromium_path()
     app = create_app(f"sqlite:///{tmp_path / 'store.db'}", Settings(database=tmp_path / "none.duckdb",
                                                                        data_dir=tmp_path / "data"))
     with app.state.factory() as s:
@@ -33,7 +31,7 @@ def test_casework_journey(tmp_path):
     art = Path(__file__).resolve().parent.parent / "test-artefacts"
     art.mkdir(exist_ok=True)
     with live_server(app) as base, sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=chromium, args=["--no-sandbox", "--disable-gpu"])
+        browser = launch_chromium(pw, chromium)
 
         def sign_in(email, viewport=None):
             return browser_sign_in(browser, base, email, PASSWORD, viewport=viewport)

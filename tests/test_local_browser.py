@@ -2,7 +2,6 @@
 navigation, asks for predicted against actual for an uploaded cohort, waits for the worker, reads the result
 inside the layout (screenshot: test-artefacts/local-evaluation.png) and downloads its results JSON; another organisation's user gets "no such local evaluation"."""
 import json
-import shutil
 from pathlib import Path
 
 import pytest
@@ -12,8 +11,8 @@ from justicelab.local.stats import build_area_cohort
 from justicelab.service.accounts import add_user
 from justicelab.service.app import create_app
 from justicelab.service.jobs import Settings, work
-from tests.fixtures import d, synthetic_db
-from tests.service_client import browser_sign_in
+from tests.fixtures import chromium_path, d, synthetic_db
+from tests.service_client import browser_sign_in, launch_chromium
 from tests.test_service import live_server
 
 PASSWORD = "a long enough password"
@@ -23,9 +22,7 @@ PASSWORD = "a long enough password"
 def test_local_evaluation_journey(tmp_path_factory, tmp_path):
     from playwright.sync_api import sync_playwright
 
-    chromium = shutil.which("chromium")
-    if chromium is None:
-        pytest.fail("Chromium is needed for the browser suite: run scripts/install-browser")
+    chromium = chromium_path()
     db = synthetic_db(tmp_path_factory, 30_000, 5)
     with DuckDBEngine(db, read_only=True) as e:
         build_area_cohort(e, d("2019-01-01"), d("2019-12-31"))
@@ -38,7 +35,7 @@ def test_local_evaluation_journey(tmp_path_factory, tmp_path):
         add_user(s, "a@org.test", PASSWORD, organisation="Org A")
         add_user(s, "b@org.test", PASSWORD, organisation="Org B")
     with live_server(app) as base, sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=chromium, args=["--no-sandbox", "--disable-gpu"])
+        browser = launch_chromium(pw, chromium)
         a = browser_sign_in(browser, base, "a@org.test", PASSWORD)
         a.click("text=Local areas")
         a.click("text=Local evaluations")

@@ -1,21 +1,18 @@
 """The HTML report in headless Chromium: it renders, and the screenshot is kept as a test artefact."""
-import shutil
 import subprocess
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from tests.fixtures import synthetic_db
+from tests.fixtures import chromium_path, synthetic_db
 
 ARTEFACTS = Path(__file__).resolve().parent.parent / "test-artefacts"
 
 
 @pytest.mark.browser
 def test_report_screenshot_in_chromium(tmp_path_factory, tmp_path):
-    chromium = shutil.which("chromium")
-    if chromium is None:
-        pytest.fail("Chromium is needed for the browser suite: run scripts/install-browser")
+    chromium = chromium_path()
     from PIL import Image
 
     from justicelab.analysis.config import AnalysisConfig

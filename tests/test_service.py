@@ -19,8 +19,8 @@ from justicelab.service.accounts import add_user, issue
 from justicelab.service.app import create_app
 from justicelab.service.jobs import Settings, work
 from justicelab.service.store import Audit, Job, Submission
-from tests.fixtures import synthetic_db
-from tests.service_client import browser_sign_in, sign_in
+from tests.fixtures import chromium_path, synthetic_db
+from tests.service_client import browser_sign_in, launch_chromium, sign_in
 
 PASSWORD = "a long enough password"
 
@@ -348,13 +348,9 @@ def test_load_on_loopback(service, good_file):
 def test_browser_journey(service, good_file, tmp_path):
     """Playwright driving Debian's Chromium: sign in, upload a file with errors and see them, upload a good
     file, an analyst releases the report, the organisation downloads it. Screenshots: test-artefacts/."""
-    import shutil
-
     from playwright.sync_api import sync_playwright
 
-    chromium = shutil.which("chromium")
-    if chromium is None:
-        pytest.fail("Chromium is needed for the browser suite: run scripts/install-browser")
+    chromium = chromium_path()
     app, factory, settings, _, _ = service
     art = Path(__file__).resolve().parent.parent / "test-artefacts"
     art.mkdir(exist_ok=True)
@@ -363,7 +359,7 @@ def test_browser_journey(service, good_file, tmp_path):
     bad = tmp_path / "with_errors.csv"
     rows.to_csv(bad, index=False)
     with live_server(app) as base, sync_playwright() as pw:
-        browser_ = pw.chromium.launch(executable_path=chromium, args=["--no-sandbox", "--disable-gpu"])
+        browser_ = launch_chromium(pw, chromium)
 
         def sign_in(email):
             return browser_sign_in(browser_, base, email, PASSWORD, accept_downloads=True)
