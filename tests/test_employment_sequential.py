@@ -106,3 +106,42 @@ def test_national_database_planted_jobs_recovered(tmp_path_factory):
         assert seq["covers_truth"], seq
         assert seq["days_free"]["ci_low"] <= seq["truth_days_free"] <= seq["days_free"]["ci_high"]
         assert not rows[(group, "naive")]["covers_truth"]
+
+
+def test_background_employment_cut_and_history_by_hand():
+    """The generator's planted-job bookkeeping (data/synth/jobs.py), worked by hand: spells are cut from the
+    sentence date to a year after release, and 'employed before' is the cohort's days_employed_2y > 0."""
+    from justicelab.data.synth.jobs import cut_background, employed_before
+
+    # person 0: a spell running across the sentence date (100) and one starting in the gap;
+    # person 1: not released in the window, untouched; person 2: a spell starting after the year (500 > 465)
+    who = np.array([0, 0, 1, 2])
+    start = np.array([50, 200, 120, 500])
+    end = np.array([150, 260, 400, 600])
+    kept = cut_background((who, start, end), np.array([0, 2]), np.array([100, 90]), np.array([465, 460]))
+    assert [list(a) for a in kept] == [[0, 1, 2], [50, 120, 500], [100, 400, 600]]
+    # two years before an index date of 900: days 170..899; person 0's spell ended on day 100 (no),
+    # person 1's runs 120..400 (yes), person 2's begins after the index date (no)
+    assert list(employed_before(kept, np.array([0, 1, 2]), np.array([900, 900, 450]))) == [False, True, False]
+    # a spell ending on the first day of the window holds no day of it (days_between = 0)
+    assert not employed_before((np.array([0]), np.array([0]), np.array([170])), np.array([0]), np.array([900]))[0]
+
+
+def test_p45_employment_in_the_year_after_is_near_the_published_example(tmp_path_factory):
+    """The Data Lab's published example (2018): 39% and 31% in P45 employment in the year after release or
+    sentence. The generator's calibration, counted here by an independent SQL query, is in that region."""
+    import duckdb
+
+    from tests.fixtures import synthetic_db
+
+    con = duckdb.connect(str(synthetic_db(tmp_path_factory, 100_000, 8)), read_only=True)
+    shares = dict(con.execute("""
+        WITH idx AS (
+          SELECT person_id, coalesce(release_date, disposal_date) AS d, release_date IS NOT NULL AS custody
+          FROM disposal WHERE coalesce(release_date, disposal_date) BETWEEN DATE '2016-01-01' AND DATE '2016-12-31'
+          QUALIFY row_number() OVER (PARTITION BY person_id ORDER BY coalesce(release_date, disposal_date)) = 1)
+        SELECT i.custody, avg(CASE WHEN EXISTS (
+                 SELECT 1 FROM employment_spell s WHERE s.person_id = i.person_id AND s.start_date <= i.d + 365
+                   AND coalesce(s.end_date, DATE '2100-01-01') >= i.d + 1) THEN 1.0 ELSE 0.0 END)
+        FROM idx i GROUP BY 1""").fetchall())
+    assert 0.25 <= shares[False] <= 0.42 and 0.25 <= shares[True] <= 0.45, shares
